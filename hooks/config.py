@@ -1,0 +1,215 @@
+"""The one place testwarden's settings are read: [tool.testwarden] in pyproject.toml.
+
+Every key is declared in SCHEMA with its type and default. An unknown key, a
+wrong type or unparsable TOML is a UserError naming the file and the key.
+Values given on the command line (overrides) win over the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hooks.errors import UserError
+
+PYPROJECT = "pyproject.toml"
+
+DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
+DEFAULT_COVERAGE_THRESHOLD = 87.0
+
+
+def _string_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("a list of strings")
+    return tuple(value)
+
+
+def _percentage(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("a number from 0 to 100")
+    if not 0 <= value <= 100:
+        raise TypeError("a number from 0 to 100")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    convert: Callable[[object], Any]
+    default: Any
+
+
+# Top-level keys, then one table per hook id. Later hooks add their tables here.
+SCHEMA: dict[str, Setting | dict[str, Setting]] = {
+    "test-files": Setting(_string_list, DEFAULT_TEST_FILES),
+    "coverage-gate": {
+        "fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings: every key present, defaults filled in."""
+
+    values: Mapping[str, Any]
+    source: Path | None = None
+    _test_file_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_test_file_pattern", globs_to_regex(self.values["test-files"])
+        )
+
+    @property
+    def test_files(self) -> tuple[str, ...]:
+        return self.values["test-files"]
+
+    @property
+    def coverage_threshold(self) -> float:
+        return self.values["coverage-gate"]["fail-under"]
+
+    def hook(self, hook_id: str) -> Mapping[str, Any]:
+        return self.values[hook_id]
+
+    def is_test_file(self, path: str) -> bool:
+        return self._test_file_pattern.match(path) is not None
+
+
+def load(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read ROOT/pyproject.toml's [tool.testwarden], then apply OVERRIDES.
+
+    OVERRIDES uses the file's own key names, with hook tables as nested
+    mappings; a None value means "not given on the command line".
+    """
+    pyproject = root / PYPROJECT
+    table: Mapping[str, Any] = {}
+    text = ""
+    if pyproject.is_file():
+        text, table = _read_tool_table(pyproject)
+    values = _resolve(SCHEMA, table, _Location(pyproject, text, ("tool", "testwarden")))
+    if overrides:
+        _apply_overrides(values, overrides)
+    return Config(values, pyproject if table else None)
+
+
+def _read_tool_table(pyproject: Path) -> tuple[str, Mapping[str, Any]]:
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
+    except UnicodeDecodeError as error:
+        raise UserError(f"{pyproject}: not UTF-8 ({error.reason}); save it as UTF-8")
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        line = re.search(r"line (\d+)", message)
+        location = f"{pyproject}:{line.group(1)}" if line else str(pyproject)
+        raise UserError(f"{location}: invalid TOML: {message}") from None
+    table = document.get("tool", {}).get("testwarden", {})
+    if not isinstance(table, dict):
+        raise UserError(f"{pyproject}: [tool.testwarden] must be a table")
+    return text, table
+
+
+@dataclass(frozen=True)
+class _Location:
+    """Where a table lives, to name file, line and key in an error."""
+
+    path: Path
+    text: str
+    table: tuple[str, ...]
+
+    def child(self, key: str) -> _Location:
+        return _Location(self.path, self.text, (*self.table, key))
+
+    def of(self, key: str) -> str:
+        """`path:line: [table] key` with the line where KEY is set, when found."""
+        line = _line_setting(self.text, self.table, key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return f"{where}: [{'.'.join(self.table)}] {key!r}"
+
+
+def _line_setting(text: str, table: tuple[str, ...], key: str) -> int | None:
+    header = re.compile(r"\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]")
+    assignment = re.compile(r"\s*[\"']?" + re.escape(key) + r"[\"']?\s*[=.]")
+    in_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("["):
+            in_table = header.match(line) is not None
+        elif in_table and assignment.match(line):
+            return number
+    return None
+
+
+def _resolve(
+    schema: Mapping[str, Setting | dict[str, Setting]],
+    table: Mapping[str, Any],
+    location: _Location,
+) -> dict[str, Any]:
+    for key in table:
+        if key not in schema:
+            raise UserError(
+                f"{location.of(key)} is not a setting; known keys: {', '.join(schema)}"
+            )
+    values: dict[str, Any] = {}
+    for key, setting in schema.items():
+        if isinstance(setting, dict):
+            sub_table = table.get(key, {})
+            if not isinstance(sub_table, dict):
+                raise UserError(f"{location.of(key)} must be a table")
+            values[key] = _resolve(setting, sub_table, location.child(key))
+        elif key in table:
+            values[key] = _convert(setting, table[key], location.of(key))
+        else:
+            values[key] = setting.default
+    return values
+
+
+def _convert(setting: Setting, value: object, where: str) -> Any:
+    try:
+        return setting.convert(value)
+    except TypeError as expected:
+        raise UserError(f"{where} must be {expected}, got {value!r}") from None
+
+
+def _apply_overrides(values: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    for key, value in overrides.items():
+        setting = SCHEMA.get(key)
+        if setting is None:
+            raise UserError(f"unknown setting {key!r}")
+        if isinstance(setting, dict):
+            for sub_key, sub_value in value.items():
+                if sub_value is not None:
+                    values[key][sub_key] = _convert(
+                        setting[sub_key], sub_value, f"command line: {sub_key!r}"
+                    )
+        elif value is not None:
+            values[key] = _convert(setting, value, f"command line: {key!r}")
+
+
+def globs_to_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for repository-relative POSIX paths matching any of PATTERNS.
+
+    `*` and `?` stay inside one path segment, `**` crosses segments. A pattern
+    matches at any depth (`tests/**` matches `pkg/tests/x.py`) unless it starts
+    with `/`, which anchors it at the repository root.
+    """
+    alternatives = []
+    for pattern in patterns:
+        anchored = pattern.startswith("/")
+        body = re.sub(
+            r"\*\*/|\*\*|\*|\?|[^*?]+",
+            _glob_token_to_regex,
+            pattern.lstrip("/"),
+        )
+        alternatives.append(body if anchored else f"(?:.*/)?{body}")
+    return re.compile("(?:" + "|".join(alternatives) + r")\Z")
+
+
+def _glob_token_to_regex(token: re.Match[str]) -> str:
+    text = token.group(0)
+    return {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
+        text, re.escape(text)
+    )

@@ -1,0 +1,322 @@
+"""Every git call testwarden makes goes through this module.
+
+A hook asks for a ChangeSet in one of three modes: the staged change (index
+against HEAD, or against the empty tree before the first commit), a range
+(pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF or --from-ref/--to-ref),
+or every tracked file. Content on either side is read from git objects,
+never from the working tree, which may hold unstaged edits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks.errors import UserError
+
+STAGED = "staged"
+RANGE = "range"
+ALL_FILES = "all-files"
+
+ADDED = "added"
+MODIFIED = "modified"
+DELETED = "deleted"
+RENAMED = "renamed"
+COPIED = "copied"
+TYPE_CHANGED = "type-changed"
+UNMERGED = "unmerged"
+
+_STATUS_BY_LETTER = {
+    "A": ADDED,
+    "M": MODIFIED,
+    "D": DELETED,
+    "R": RENAMED,
+    "C": COPIED,
+    "T": TYPE_CHANGED,
+    "U": UNMERGED,
+}
+_SYMLINK_MODE = "120000"
+_SUBMODULE_MODE = "160000"
+
+
+class GitError(UserError):
+    """git is missing, we are outside a repository, or a git call failed."""
+
+
+def run(*args: str, stdin: bytes | None = None) -> bytes:
+    """Run one git command in the current directory and return its stdout."""
+    try:
+        completed = subprocess.run(
+            ("git", *args), input=stdin, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git") from None
+    if completed.returncode != 0:
+        stderr_lines = completed.stderr.decode(errors="replace").strip().splitlines()
+        reason = stderr_lines[-1] if stderr_lines else f"exit {completed.returncode}"
+        if "not a git repository" in reason:
+            raise GitError(
+                "not inside a git repository; run this from a git checkout"
+            )
+        raise GitError(f"git {args[0]} failed: {reason}")
+    return completed.stdout
+
+
+def zsplit(output: bytes) -> list[str]:
+    """Split NUL-terminated git output into paths, keeping undecodable bytes."""
+    return [os.fsdecode(field) for field in output.split(b"\0") if field]
+
+
+def repo_root() -> Path:
+    return Path(os.fsdecode(run("rev-parse", "--show-toplevel").rstrip(b"\n")))
+
+
+def resolve_commit(ref: str) -> str:
+    """The full object id of the commit REF names, or a GitError that says so."""
+    try:
+        output = run("rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}")
+    except GitError:
+        raise GitError(
+            f"cannot find the revision {ref!r}; does it exist? "
+            "(in CI, fetch enough history, e.g. `git fetch --depth=0`)"
+        ) from None
+    return output.decode().strip()
+
+
+def head_commit() -> str | None:
+    """HEAD's object id, or None in a repository with no commit yet."""
+    run("rev-parse", "--git-dir")  # outside a repository, fail with that message
+    try:
+        return resolve_commit("HEAD")
+    except GitError:
+        return None
+
+
+@functools.cache
+def empty_tree() -> str:
+    return run("hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
+
+
+def tracked_files() -> list[str]:
+    return zsplit(run("ls-files", "-z"))
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One path in a change set, with the blobs on both sides."""
+
+    status: str
+    path: str
+    old_path: str | None
+    old_blob: str | None
+    new_blob: str | None
+    old_mode: str
+    new_mode: str
+
+    @property
+    def is_symlink(self) -> bool:
+        return _SYMLINK_MODE in (self.old_mode, self.new_mode)
+
+    @property
+    def is_submodule(self) -> bool:
+        return _SUBMODULE_MODE in (self.old_mode, self.new_mode)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What a hook checks: the changed paths between a before and an after side.
+
+    before_rev is a commit or tree id (the empty tree when nothing came
+    before); after_rev is a commit id, or None when the after side is the index.
+    """
+
+    mode: str
+    before_rev: str
+    after_rev: str | None
+    changes: tuple[FileChange, ...]
+
+    def describe(self) -> str:
+        if self.mode == STAGED:
+            return "the staged change"
+        if self.mode == ALL_FILES:
+            return "all tracked files"
+        return f"{self.before_rev[:12]}..{self.after_rev[:12]}"  # type: ignore[index]
+
+    def read_before(self, changes: Iterable[FileChange]) -> dict[str, bytes]:
+        """Content before the change, keyed by the path before (old_path or path)."""
+        wanted = {
+            (change.old_path or change.path): change.old_blob
+            for change in changes
+            if change.old_blob and not change.is_submodule
+        }
+        return _read_blobs_by_path(wanted)
+
+    def read_after(self, changes: Iterable[FileChange]) -> dict[str, bytes]:
+        """Content after the change (from the index or to-revision), keyed by path."""
+        wanted = {
+            change.path: change.new_blob
+            for change in changes
+            if change.new_blob and not change.is_submodule
+        }
+        return _read_blobs_by_path(wanted)
+
+
+def staged_changes() -> ChangeSet:
+    before = head_commit() or empty_tree()
+    diff = run("diff", "--cached", *_RAW_DIFF_OPTIONS, before, "--")
+    return ChangeSet(STAGED, before, None, tuple(parse_raw_diff(diff)))
+
+
+def range_changes(from_ref: str, to_ref: str) -> ChangeSet:
+    """The change FROM...TO: what TO adds since it forked from FROM, as pre-commit diffs."""
+    from_commit = resolve_commit(from_ref)
+    to_commit = resolve_commit(to_ref)
+    try:
+        base = run("merge-base", from_commit, to_commit).decode().strip()
+    except GitError:
+        raise GitError(
+            f"{from_ref!r} and {to_ref!r} have no common ancestor; "
+            "compare against a branch that TO was made from"
+        ) from None
+    diff = run("diff", *_RAW_DIFF_OPTIONS, base, to_commit, "--")
+    return ChangeSet(RANGE, base, to_commit, tuple(parse_raw_diff(diff)))
+
+
+def all_files() -> ChangeSet:
+    """Every file in the index, as if added to an empty repository."""
+    head_commit()  # outside a repository, fail with that message
+    before = empty_tree()
+    diff = run("diff", "--cached", *_RAW_DIFF_OPTIONS, before, "--")
+    return ChangeSet(ALL_FILES, before, None, tuple(parse_raw_diff(diff)))
+
+
+_RAW_DIFF_OPTIONS = ("--raw", "-z", "--no-abbrev", "-M", "--no-ext-diff", "--no-textconv")
+
+
+def parse_raw_diff(output: bytes) -> list[FileChange]:
+    """Parse `git diff --raw -z`: ':old new oldsha newsha S\\0path\\0[path\\0]'."""
+    fields = output.split(b"\0")
+    changes = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        old_mode, new_mode, old_sha, new_sha, letters = (
+            fields[index].decode().lstrip(":").split(" ")
+        )
+        status = _STATUS_BY_LETTER.get(letters[0], MODIFIED)
+        first_path = os.fsdecode(fields[index + 1])
+        if status in (RENAMED, COPIED):
+            old_path, path = first_path, os.fsdecode(fields[index + 2])
+            index += 3
+        else:
+            old_path = None if status == ADDED else first_path
+            path = first_path
+            index += 2
+        changes.append(
+            FileChange(
+                status=status,
+                path=path,
+                old_path=old_path,
+                old_blob=None if _is_null(old_sha) else old_sha,
+                new_blob=None if _is_null(new_sha) else new_sha,
+                old_mode=old_mode,
+                new_mode=new_mode,
+            )
+        )
+    return changes
+
+
+def _is_null(object_id: str) -> bool:
+    return object_id.strip("0") == ""
+
+
+def read_blobs(object_ids: Iterable[str]) -> dict[str, bytes]:
+    """Read many blobs with one `git cat-file --batch` process."""
+    unique_ids = list(dict.fromkeys(object_ids))
+    if not unique_ids:
+        return {}
+    output = run("cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in unique_ids).encode())
+    contents = {}
+    position = 0
+    for object_id in unique_ids:
+        header_end = output.index(b"\n", position)
+        header = output[position:header_end].split()
+        if header[-1] == b"missing":
+            raise GitError(f"object {object_id} is missing from the repository")
+        size = int(header[2])
+        contents[object_id] = output[header_end + 1 : header_end + 1 + size]
+        position = header_end + 1 + size + 1
+    return contents
+
+
+def _read_blobs_by_path(blob_by_path: Mapping[str, str]) -> dict[str, bytes]:
+    contents = read_blobs(blob_by_path.values())
+    return {path: contents[blob] for path, blob in blob_by_path.items()}
+
+
+def added_lines(change: FileChange) -> set[int]:
+    """Line numbers (1-based, after side) that the change adds or modifies."""
+    if change.new_blob is None or change.is_submodule:
+        return set()
+    if change.old_blob is None:
+        content = read_blobs([change.new_blob])[change.new_blob]
+        return set(range(1, len(content.splitlines()) + 1))
+    diff = run(
+        "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+        change.old_blob, change.new_blob,
+    )
+    lines: set[int] = set()
+    for hunk_header in diff.splitlines():
+        if not hunk_header.startswith(b"@@ "):
+            continue
+        new_side = hunk_header.split(b" ")[2].lstrip(b"+")
+        start, _, count = new_side.partition(b",")
+        length = int(count) if count else 1
+        lines.update(range(int(start), int(start) + length))
+    return lines
+
+
+def add_change_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every hook that asks git takes to choose its mode."""
+    parser.add_argument(
+        "--from-ref",
+        help="check the range FROM_REF...TO_REF (default: $PRE_COMMIT_FROM_REF)",
+    )
+    parser.add_argument(
+        "--to-ref", help="end of the range (default: $PRE_COMMIT_TO_REF, else HEAD)"
+    )
+    parser.add_argument(
+        "--all-files", action="store_true", help="check every tracked file"
+    )
+
+
+def change_set_from_arguments(args: argparse.Namespace) -> ChangeSet:
+    """Command line first, then pre-commit's environment, then the staged change."""
+    if args.all_files:
+        return all_files()
+    from_ref = args.from_ref or os.environ.get("PRE_COMMIT_FROM_REF")
+    to_ref = args.to_ref or os.environ.get("PRE_COMMIT_TO_REF")
+    if from_ref:
+        return range_changes(from_ref, to_ref or "HEAD")
+    if args.to_ref:
+        raise GitError("--to-ref needs --from-ref: say where the range starts")
+    return staged_changes()
+
+
+def scrubbed_environment(
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for a child that is not git on this repository (tox, pytest).
+
+    git exports GIT_DIR, GIT_INDEX_FILE and friends to hooks; a test suite that
+    creates its own repositories would otherwise write into the user's index.
+    """
+    local_variables = set(run("rev-parse", "--local-env-vars").decode().split())
+    source = os.environ if environ is None else environ
+    return {
+        name: value for name, value in source.items() if name not in local_variables
+    }

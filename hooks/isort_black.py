@@ -1,0 +1,309 @@
+"""isort-black: isort (black-compatible) then black, in one process.
+
+Each file goes through the very functions the `isort` and `black` command
+lines call (isort.api.sort_file, black.format_file_in_place) on a private
+copy, with the configuration each command line would discover, so the result
+is byte-identical to running `isort` and then `black`. The real file is
+replaced atomically, and only when its content changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import stat
+import sys
+import tempfile
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hooks import format_cache
+from hooks.errors import UserError, report
+
+# Below this many files to format, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 8
+
+
+@dataclass(frozen=True)
+class ToolSettings:
+    """The configuration the isort and black command lines would use."""
+
+    isort_config: Any
+    black_mode: Any
+    black_fast: bool
+    black_root: Path | None
+    black_force_exclude: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    original: bytes
+    formatted: bytes | None = None
+    error: str | None = None
+
+
+class CannotFormat(Exception):
+    def __init__(self, line: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
+    """Discover configuration exactly as `isort FILES` and `black FILES` do."""
+    import black
+    import click
+    import isort
+
+    first = os.path.abspath(filenames[0])
+    isort_start = first if os.path.isdir(first) else os.path.dirname(first)
+    try:
+        isort_config = isort.Config(settings_path=isort_start)
+        if len(isort_config.sources) == 1:  # only isort's defaults: no configuration
+            isort_config = isort.Config(settings_path=isort_start, profile="black")
+    except Exception as error:  # isort raises many types for a bad configuration
+        raise UserError(f"isort configuration: {error}") from None
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            context = black.main.make_context("black", ["--", *filenames])
+    except click.ClickException as error:
+        raise UserError(f"black configuration: {error.format_message()}") from None
+    params = context.params
+    required = params["required_version"]
+    if required and required not in (black.__version__, black.__version__.split(".")[0]):
+        raise UserError(
+            f"black configuration requires version {required}, "
+            f"this hook has {black.__version__}; align required-version"
+        )
+    mode = black.Mode(
+        target_versions=set(params["target_version"]),
+        line_length=params["line_length"],
+        is_pyi=params["pyi"],
+        skip_source_first_line=params["skip_source_first_line"],
+        string_normalization=not params["skip_string_normalization"],
+        magic_trailing_comma=not params["skip_magic_trailing_comma"],
+        preview=params["preview"],
+        unstable=params["unstable"],
+        python_cell_magics=set(params["python_cell_magics"]),
+        enabled_features=set(params["enable_unstable_feature"]),
+    )
+    root, _ = black.find_project_root(tuple(filenames))
+    return ToolSettings(
+        isort_config=isort_config,
+        black_mode=mode,
+        black_fast=params["fast"],
+        black_root=root,
+        black_force_exclude=params["force_exclude"],
+    )
+
+
+def format_source(path: str, source: bytes, settings: ToolSettings) -> bytes:
+    """What `isort PATH && black PATH` would leave in a file holding SOURCE."""
+    import black
+    import isort
+
+    with tempfile.TemporaryDirectory(prefix="testwarden-") as scratch:
+        copy = Path(scratch) / os.path.basename(path)
+        copy.write_bytes(source)
+        if not _isort_skips(path, settings):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    isort.api.sort_file(
+                        copy, config=settings.isort_config, file_path=Path(path)
+                    )
+                except (
+                    isort.exceptions.FileSkipped,
+                    isort.exceptions.UnsupportedEncoding,
+                    ValueError,
+                ):
+                    pass  # the isort command line leaves such a file alone too
+                except isort.exceptions.ISortError as error:
+                    raise CannotFormat(None, f"isort: {error}") from None
+        if not _black_skips(path, settings):
+            try:
+                black.format_file_in_place(
+                    copy,
+                    fast=settings.black_fast,
+                    mode=settings.black_mode,
+                    write_back=black.WriteBack.YES,
+                )
+            except Exception as error:
+                raise _black_failure(error, copy.read_bytes()) from None
+        return copy.read_bytes()
+
+
+def _isort_skips(path: str, settings: ToolSettings) -> bool:
+    config = settings.isort_config
+    return bool(config.filter_files and config.is_skipped(Path(path)))
+
+
+def _black_skips(path: str, settings: ToolSettings) -> bool:
+    if settings.black_force_exclude is None or settings.black_root is None:
+        return False
+    try:
+        relative = Path(path).resolve().relative_to(settings.black_root)
+    except ValueError:
+        return False
+    match = settings.black_force_exclude.search("/" + relative.as_posix())
+    return bool(match and match.group(0))
+
+
+def _black_failure(error: Exception, source: bytes) -> CannotFormat:
+    if isinstance(error, UnicodeDecodeError):
+        line = source[: error.start].count(b"\n") + 1
+        return CannotFormat(line, f"not valid {error.encoding}: {error.reason}")
+    message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    position = re.search(r"\b(\d+):(\d+): ", message)
+    if position:
+        return CannotFormat(int(position.group(1)), message)
+    return CannotFormat(None, f"{type(error).__name__}: {message}")
+
+
+def _format_one(path: str, source: bytes, settings: ToolSettings) -> Outcome:
+    try:
+        return Outcome(path, source, formatted=format_source(path, source, settings))
+    except CannotFormat as failure:
+        where = f"{path}:{failure.line}" if failure.line else path
+        return Outcome(path, source, error=f"{where}: cannot format: {failure.reason}")
+
+
+def format_files(
+    filenames: Sequence[str],
+    *,
+    check: bool = False,
+    show_diff: bool = False,
+    jobs: int = 0,
+    use_cache: bool = True,
+) -> int:
+    """Format FILENAMES in place (or only report, with check/show_diff); 1 if any changed."""
+    sources: dict[str, bytes] = {}
+    retv = 0
+    for path in dict.fromkeys(filenames):
+        try:
+            sources[path] = Path(path).read_bytes()
+        except OSError as error:
+            print(f"{path}: cannot format: {error.strerror}", file=sys.stderr)
+            retv = 1
+    if not sources:
+        return retv
+
+    cache = format_cache.FormattedCache.load(list(sources)) if use_cache else None
+    pending = {
+        path: source
+        for path, source in sources.items()
+        if cache is None or not cache.is_formatted(path, source)
+    }
+    if not pending:
+        return retv
+
+    settings = resolve_settings(list(sources))
+    for outcome in _format_all(pending, settings, jobs or os.cpu_count() or 1):
+        if outcome.error is not None:
+            print(outcome.error, file=sys.stderr)
+            retv = 1
+            continue
+        assert outcome.formatted is not None
+        if cache is not None:
+            cache.remember(outcome.path, outcome.formatted)
+        if outcome.formatted == outcome.original:
+            continue
+        retv = 1
+        if show_diff:
+            sys.stdout.write(_unified_diff(outcome))
+        elif check:
+            print(f"would reformat {outcome.path}")
+        else:
+            print(f"Fixing {outcome.path}")
+            write_atomically(Path(outcome.path), outcome.formatted)
+    if cache is not None:
+        cache.save()
+    return retv
+
+
+def _format_all(
+    pending: dict[str, bytes], settings: ToolSettings, jobs: int
+) -> list[Outcome]:
+    if jobs <= 1 or len(pending) < PARALLEL_THRESHOLD:
+        return [_format_one(path, source, settings) for path, source in pending.items()]
+    # Largest first, one file per task: the workers finish at about the same time.
+    paths = sorted(pending, key=lambda path: len(pending[path]), reverse=True)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as executor:
+        return list(
+            executor.map(
+                _format_one,
+                paths,
+                [pending[path] for path in paths],
+                [settings] * len(paths),
+            )
+        )
+
+
+def _unified_diff(outcome: Outcome) -> str:
+    assert outcome.formatted is not None
+    before = outcome.original.decode("utf-8", errors="replace").splitlines(keepends=True)
+    after = outcome.formatted.decode("utf-8", errors="replace").splitlines(keepends=True)
+    return "".join(
+        difflib.unified_diff(before, after, f"a/{outcome.path}", f"b/{outcome.path}")
+    )
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Replace the file PATH points to (through symlinks) keeping its mode."""
+    target = Path(os.path.realpath(path))
+    mode = stat.S_IMODE(target.stat().st_mode)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".testwarden"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="isort-black",
+        description="Sort imports with isort, then format with black, in one process.",
+    )
+    parser.add_argument("filenames", nargs="*", help="Python files to format")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; list files that would change"
+    )
+    parser.add_argument(
+        "--diff", action="store_true", help="change nothing; print the diff instead"
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=0, help="worker processes (default: one per CPU)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update the cache"
+    )
+    args = parser.parse_args(argv)
+    try:
+        return format_files(
+            args.filenames,
+            check=args.check,
+            show_diff=args.diff,
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+        )
+    except UserError as error:
+        return report(error)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path_factory):
+    """Every test gets git with a known identity and no user configuration,
+    and a cache of its own; nothing a test does reaches the developer's files."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("TESTWARDEN_CACHE_DIR", str(home / "testwarden-cache"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for variable in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{variable}_NAME", "Test Author")
+        monkeypatch.setenv(f"GIT_{variable}_EMAIL", "test@example.org")
+    for variable in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "GIT_DIR", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    """A fresh git repository as the current directory, with no commits."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    monkeypatch.chdir(path)
+    git("init", "--quiet")
+    return path
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+

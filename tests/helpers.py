@@ -1,0 +1,34 @@
+"""Small helpers for tests that drive real git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def git(*args: str) -> str:
+    """Run git in the current directory; fail the test with git's message."""
+    completed = subprocess.run(("git", *args), capture_output=True, text=True)
+    assert completed.returncode == 0, f"git {' '.join(args)}: {completed.stderr}"
+    return completed.stdout
+
+
+def commit(message: str = "commit") -> str:
+    """Commit what is staged (allowing an empty commit) and return its id."""
+    git("commit", "--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty", "-m", message)
+    return git("rev-parse", "HEAD").strip()
+
+
+def write(path: str | Path, text: str | bytes) -> Path:
+    """Write a file (creating directories) relative to the current directory."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8")
+    return target
+
+
+def add(*paths: str | Path) -> None:
+    git("add", "--", *map(str, paths))
