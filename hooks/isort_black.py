@@ -37,7 +37,7 @@ class ToolSettings:
     isort_config: Any
     black_mode: Any
     black_fast: bool
-    black_root: Path | None
+    black_root: Path
     black_force_exclude: re.Pattern[str] | None
 
 
@@ -68,6 +68,9 @@ def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
         isort_config = isort.Config(settings_path=isort_start)
         if len(isort_config.sources) == 1:  # only isort's defaults: no configuration
             isort_config = isort.Config(settings_path=isort_start, profile="black")
+        isort_config = isort.Config(
+            config=isort_config, quiet=True
+        )  # we report, not isort
     except Exception as error:  # isort raises many types for a bad configuration
         raise UserError(f"isort configuration: {error}") from None
 
@@ -79,7 +82,10 @@ def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
         raise UserError(f"black configuration: {error.format_message()}") from None
     params = context.params
     required = params["required_version"]
-    if required and required not in (black.__version__, black.__version__.split(".")[0]):
+    if required and required not in (
+        black.__version__,
+        black.__version__.split(".")[0],
+    ):
         raise UserError(
             f"black configuration requires version {required}, "
             f"this hook has {black.__version__}; align required-version"
@@ -127,19 +133,37 @@ def format_source(path: str, source: bytes, settings: ToolSettings) -> bytes:
                     ValueError,
                 ):
                     pass  # the isort command line leaves such a file alone too
-                except isort.exceptions.ISortError as error:
-                    raise CannotFormat(None, f"isort: {error}") from None
+                except Exception as error:
+                    reason = str(error).strip().splitlines()[0]
+                    raise CannotFormat(None, f"isort: {reason}") from None
         if not _black_skips(path, settings):
             try:
-                black.format_file_in_place(
-                    copy,
-                    fast=settings.black_fast,
-                    mode=settings.black_mode,
-                    write_back=black.WriteBack.YES,
-                )
-            except Exception as error:
-                raise _black_failure(error, copy.read_bytes()) from None
+                _black_in_place(copy, settings)
+            except Exception as after_isort:
+                # Name the line in the user's file when black fails on it too.
+                in_original = _black_error(copy, source, settings)
+                raise _black_failure(in_original or after_isort, source) from None
         return copy.read_bytes()
+
+
+def _black_in_place(copy: Path, settings: ToolSettings) -> None:
+    import black
+
+    black.format_file_in_place(
+        copy,
+        fast=settings.black_fast,
+        mode=settings.black_mode,
+        write_back=black.WriteBack.YES,
+    )
+
+
+def _black_error(copy: Path, source: bytes, settings: ToolSettings) -> Exception | None:
+    copy.write_bytes(source)
+    try:
+        _black_in_place(copy, settings)
+    except Exception as error:
+        return error
+    return None
 
 
 def _isort_skips(path: str, settings: ToolSettings) -> bool:
@@ -148,12 +172,10 @@ def _isort_skips(path: str, settings: ToolSettings) -> bool:
 
 
 def _black_skips(path: str, settings: ToolSettings) -> bool:
-    if settings.black_force_exclude is None or settings.black_root is None:
+    if settings.black_force_exclude is None:
         return False
-    try:
-        relative = Path(path).resolve().relative_to(settings.black_root)
-    except ValueError:
-        return False
+    # black's root is the common base of the resolved files, so this cannot fail.
+    relative = Path(path).resolve().relative_to(settings.black_root)
     match = settings.black_force_exclude.search("/" + relative.as_posix())
     return bool(match and match.group(0))
 
@@ -163,7 +185,7 @@ def _black_failure(error: Exception, source: bytes) -> CannotFormat:
         line = source[: error.start].count(b"\n") + 1
         return CannotFormat(line, f"not valid {error.encoding}: {error.reason}")
     message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    position = re.search(r"\b(\d+):(\d+): ", message)
+    position = re.search(r"\b(\d+):(\d+)\b", message)
     if position:
         return CannotFormat(int(position.group(1)), message)
     return CannotFormat(None, f"{type(error).__name__}: {message}")
@@ -250,8 +272,12 @@ def _format_all(
 
 def _unified_diff(outcome: Outcome) -> str:
     assert outcome.formatted is not None
-    before = outcome.original.decode("utf-8", errors="replace").splitlines(keepends=True)
-    after = outcome.formatted.decode("utf-8", errors="replace").splitlines(keepends=True)
+    before = outcome.original.decode("utf-8", errors="replace").splitlines(
+        keepends=True
+    )
+    after = outcome.formatted.decode("utf-8", errors="replace").splitlines(
+        keepends=True
+    )
     return "".join(
         difflib.unified_diff(before, after, f"a/{outcome.path}", f"b/{outcome.path}")
     )
@@ -281,13 +307,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("filenames", nargs="*", help="Python files to format")
     parser.add_argument(
-        "--check", action="store_true", help="change nothing; list files that would change"
+        "--check",
+        action="store_true",
+        help="change nothing; list files that would change",
     )
     parser.add_argument(
         "--diff", action="store_true", help="change nothing; print the diff instead"
     )
     parser.add_argument(
-        "--jobs", "-j", type=int, default=0, help="worker processes (default: one per CPU)"
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        help="worker processes (default: one per CPU)",
     )
     parser.add_argument(
         "--no-cache", action="store_true", help="ignore and do not update the cache"

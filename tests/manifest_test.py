@@ -1,0 +1,73 @@
+"""The hook repository as pre-commit and a reader see it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+
+from hooks import cli
+
+
+@pytest.fixture(scope="module")
+def manifest(project_root):
+    return yaml.safe_load((project_root / ".pre-commit-hooks.yaml").read_text())
+
+
+def test_pre_commit_accepts_the_manifest_and_our_own_config(project_root):
+    for command in ("validate-manifest", "validate-config"):
+        target = (
+            ".pre-commit-hooks.yaml"
+            if command == "validate-manifest"
+            else ".pre-commit-config.yaml"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-m", "pre_commit", command, target],
+            cwd=project_root,
+            capture_output=True,
+            text=True,
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_every_hook_has_a_console_script_and_a_module(manifest, project_root):
+    scripts = tomllib.loads((project_root / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
+    hook_ids = [hook["id"] for hook in manifest]
+
+    assert sorted(hook_ids) == sorted(cli.HOOK_MODULES)
+    for hook in manifest:
+        assert hook["entry"] == hook["id"]
+        assert scripts[hook["id"]] == f"{cli.HOOK_MODULES[hook['id']]}:main"
+    assert scripts["testwarden"] == "hooks.cli:main"
+
+
+def test_every_hook_declares_what_pre_commit_needs(manifest):
+    for hook in manifest:
+        assert hook["language"] == "python"
+        assert hook["name"] == hook["name"].lower()
+        assert hook["description"]
+        assert hook["minimum_pre_commit_version"] == "3.2.0"
+        assert "pre-commit" in hook["stages"]
+        assert "types" in hook or "types_or" in hook or hook.get("always_run")
+
+
+def test_every_hook_id_is_documented_in_the_readme(manifest, project_root):
+    readme = (project_root / "README.md").read_text()
+
+    for hook in manifest:
+        assert f"### `{hook['id']}`" in readme, hook["id"]
+        assert f"id: {hook['id']}" in readme, hook["id"]
+
+
+def test_ci_runs_the_test_command_from_the_readme(project_root):
+    readme = (project_root / "README.md").read_text()
+    ci_script = (project_root / ".ci" / "run").read_text()
+
+    block = readme.split("<!-- test-command -->\n```sh\n", 1)[1].split("```", 1)[0]
+    assert block.strip().count("\n") == 0, "the test command is one line"
+    assert "<!-- test-command -->" in ci_script
