@@ -11,17 +11,23 @@ without importing isort or black.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from importlib import metadata
 from pathlib import Path
 
 import hooks
 
 # Files isort or black may read configuration from, in any directory they search.
-CONFIG_FILE_NAMES = (".isort.cfg", "pyproject.toml", "setup.cfg", "tox.ini", ".editorconfig")
+CONFIG_FILE_NAMES = (
+    ".isort.cfg",
+    "pyproject.toml",
+    "setup.cfg",
+    "tox.ini",
+    ".editorconfig",
+)
 # Directories where both tools stop searching upwards.
 PROJECT_MARKERS = (".git", ".hg")
 MAX_ENTRIES = 100_000
@@ -61,13 +67,21 @@ def _module_names(directory: Path) -> list[str]:
 
 def fingerprint(filenames: Sequence[str]) -> str:
     digest = hashlib.sha256()
-    for distribution in ("black", "isort"):
-        digest.update(f"{distribution}={metadata.version(distribution)}\n".encode())
-    digest.update(f"testwarden={hooks.__version__} python={sys.version}\n".encode())
+    for tool in ("black", "isort"):
+        # Where the installed tool lives and when it was installed, without
+        # importing it: a new version is a new file.
+        origin = importlib.util.find_spec(tool).origin
+        installed = os.stat(origin)
+        digest.update(
+            f"{origin} {installed.st_mtime_ns} {installed.st_size}\n".encode()
+        )
+    digest.update(
+        f"testwarden={hooks.__version__} {__file__} python={sys.version}\n".encode()
+    )
     start = Path(os.path.abspath(filenames[0])).parent
-    user_black_config = Path(
-        os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    ) / "black"
+    user_black_config = (
+        Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "black"
+    )
     candidates = [user_black_config]
     for directory in _directories_searched(start):
         candidates.extend(directory / name for name in CONFIG_FILE_NAMES)
@@ -83,7 +97,9 @@ def fingerprint(filenames: Sequence[str]) -> str:
 
 
 def _entry(path: str, content: bytes) -> str:
-    return hashlib.sha256(os.fsencode(os.path.abspath(path)) + b"\0" + content).hexdigest()
+    return hashlib.sha256(
+        os.fsencode(os.path.abspath(path)) + b"\0" + content
+    ).hexdigest()
 
 
 class FormattedCache:

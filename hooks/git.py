@@ -60,9 +60,7 @@ def run(*args: str, stdin: bytes | None = None) -> bytes:
         stderr_lines = completed.stderr.decode(errors="replace").strip().splitlines()
         reason = stderr_lines[-1] if stderr_lines else f"exit {completed.returncode}"
         if "not a git repository" in reason:
-            raise GitError(
-                "not inside a git repository; run this from a git checkout"
-            )
+            raise GitError("not inside a git repository; run this from a git checkout")
         raise GitError(f"git {args[0]} failed: {reason}")
     return completed.stdout
 
@@ -79,7 +77,9 @@ def repo_root() -> Path:
 def resolve_commit(ref: str) -> str:
     """The full object id of the commit REF names, or a GitError that says so."""
     try:
-        output = run("rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}")
+        output = run(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"
+        )
     except GitError:
         raise GitError(
             f"cannot find the revision {ref!r}; does it exist? "
@@ -145,7 +145,7 @@ class ChangeSet:
             return "the staged change"
         if self.mode == ALL_FILES:
             return "all tracked files"
-        return f"{self.before_rev[:12]}..{self.after_rev[:12]}"  # type: ignore[index]
+        return f"{self.before_rev[:12]}..{self.after_rev[:12]}"
 
     def read_before(self, changes: Iterable[FileChange]) -> dict[str, bytes]:
         """Content before the change, keyed by the path before (old_path or path)."""
@@ -195,7 +195,14 @@ def all_files() -> ChangeSet:
     return ChangeSet(ALL_FILES, before, None, tuple(parse_raw_diff(diff)))
 
 
-_RAW_DIFF_OPTIONS = ("--raw", "-z", "--no-abbrev", "-M", "--no-ext-diff", "--no-textconv")
+_RAW_DIFF_OPTIONS = (
+    "--raw",
+    "-z",
+    "--no-abbrev",
+    "-M",
+    "--no-ext-diff",
+    "--no-textconv",
+)
 
 
 def parse_raw_diff(output: bytes) -> list[FileChange]:
@@ -239,7 +246,9 @@ def read_blobs(object_ids: Iterable[str]) -> dict[str, bytes]:
     unique_ids = list(dict.fromkeys(object_ids))
     if not unique_ids:
         return {}
-    output = run("cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in unique_ids).encode())
+    output = run(
+        "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in unique_ids).encode()
+    )
     contents = {}
     position = 0
     for object_id in unique_ids:
@@ -266,8 +275,13 @@ def added_lines(change: FileChange) -> set[int]:
         content = read_blobs([change.new_blob])[change.new_blob]
         return set(range(1, len(content.splitlines()) + 1))
     diff = run(
-        "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
-        change.old_blob, change.new_blob,
+        "diff",
+        "-U0",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        change.old_blob,
+        change.new_blob,
     )
     lines: set[int] = set()
     for hunk_header in diff.splitlines():

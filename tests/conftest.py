@@ -20,7 +20,12 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     for variable in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{variable}_NAME", "Test Author")
         monkeypatch.setenv(f"GIT_{variable}_EMAIL", "test@example.org")
-    for variable in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "GIT_DIR", "GIT_INDEX_FILE"):
+    for variable in (
+        "PRE_COMMIT_FROM_REF",
+        "PRE_COMMIT_TO_REF",
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+    ):
         monkeypatch.delenv(variable, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
 
@@ -38,4 +43,3 @@ def repo(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
-

@@ -15,7 +15,15 @@ def git(*args: str) -> str:
 
 def commit(message: str = "commit") -> str:
     """Commit what is staged (allowing an empty commit) and return its id."""
-    git("commit", "--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty", "-m", message)
+    git(
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "--no-gpg-sign",
+        "--allow-empty",
+        "-m",
+        message,
+    )
     return git("rev-parse", "HEAD").strip()
 
 
