@@ -100,7 +100,7 @@ def test_consumer_configuration_is_honoured_like_the_command_lines(repo, tmp_pat
     copy_tree(repo, reference)
     run_command_lines(reference, ["src/app/code.py", "src/app/stub.pyi"])
 
-    assert isort_black.main(["src/app/code.py", "src/app/stub.pyi"]) == 1
+    assert isort_black.main(["--jobs", "1", "src/app/code.py", "src/app/stub.pyi"]) == 1
 
     assert (
         Path("src/app/code.py").read_bytes()
@@ -114,6 +114,19 @@ def test_consumer_configuration_is_honoured_like_the_command_lines(repo, tmp_pat
         Path("src/app/stub.pyi").read_bytes()
         == (reference / "src/app/stub.pyi").read_bytes()
     )
+
+
+def test_skip_source_first_line_is_honoured_like_the_command_lines(repo, tmp_path):
+    write("pyproject.toml", "[tool.black]\nskip-source-first-line = true\n")
+    write("script.py", "@echo off & python -x %0 & exit\nimport sys\nimport os\nx = {  'a':1 }\n")
+    reference = tmp_path / "reference"
+    copy_tree(repo, reference)
+    run_command_lines(reference, ["script.py"], isort_args=["--profile", "black"])
+
+    assert isort_black.main(["script.py"]) == 1
+
+    assert Path("script.py").read_bytes() == (reference / "script.py").read_bytes()
+    assert Path("script.py").read_text().startswith("@echo off & python -x %0 & exit\n")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +173,7 @@ def test_unparsable_file_is_reported_and_others_still_formatted(repo, capsys):
     write("broken.py", "import sys\nimport os\n\ndef f(:\n    pass\n")
     write("fine.py", UNSORTED)
 
-    assert isort_black.main(["broken.py", "fine.py"]) == 1
+    assert isort_black.main(["--jobs", "1", "broken.py", "fine.py"]) == 1
 
     output = capsys.readouterr()
     assert output.err.startswith("broken.py:4: cannot format: ")
@@ -259,7 +272,7 @@ def test_black_force_exclude_and_isort_filter_files_are_honoured(repo):
     write("generated/made.py", UNSORTED)
     write("outside.py", UNSORTED)
 
-    isort_black.main(["legacy/old.py", "generated/made.py", "outside.py"])
+    isort_black.main(["--jobs", "1", "legacy/old.py", "generated/made.py", "outside.py"])
 
     assert (
         Path("legacy/old.py").read_text() == 'import sys\nimport os\n\nx = {"a": 1}\n'
