@@ -106,6 +106,26 @@ def tracked_files() -> list[str]:
     return zsplit(run("ls-files", "-z"))
 
 
+def tracked_blobs(revision: str | None = None) -> dict[str, str]:
+    """Path -> blob id of every file in REVISION's tree, or in the index if None."""
+    if revision is None:
+        listing = run("ls-files", "--stage", "-z")  # mode blob stage\tpath
+    else:
+        listing = run(
+            "ls-tree", "-r", "-z", "--full-tree", revision
+        )  # mode type blob\tpath
+    blobs = {}
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        header, _, path = entry.partition(b"\t")
+        mode, second, third = header.decode().split(" ")
+        blob = second if revision is None else third
+        if mode not in (_SUBMODULE_MODE, _SYMLINK_MODE):
+            blobs[os.fsdecode(path)] = blob
+    return blobs
+
+
 @dataclass(frozen=True)
 class FileChange:
     """One path in a change set, with the blobs on both sides."""

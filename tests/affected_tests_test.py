@@ -1,0 +1,230 @@
+"""Which tests tox-changed-tests selects, seen through `tox-changed-tests --list`."""
+
+from __future__ import annotations
+
+import pytest
+
+from hooks import tox_changed_tests
+from tests.helpers import add, commit, git, write
+
+FLAT_PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "from pkg import util\n\ndef run():\n    return util.value()\n",
+    "pkg/util.py": "def value():\n    return 1\n",
+    "pkg/other.py": "def other():\n    return 2\n",
+    "tests/helpers.py": "from pkg.other import other\n",
+    "tests/test_core.py": "from pkg.core import run\n\ndef test_run():\n    assert run() == 1\n",
+    "tests/test_other.py": "import helpers\n\ndef test_other():\n    assert helpers.other() == 2\n",
+    "tests/api/conftest.py": "",
+    "tests/api/test_api.py": "def test_api():\n    pass\n",
+    "README.md": "# project\n",
+    "tox.ini": "[tox]\n",
+}
+
+
+def project(files: dict[str, str]) -> None:
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    commit("project")
+
+
+def selection_after(capsys, *argv: str) -> dict[str, str]:
+    assert tox_changed_tests.main(["--list", *argv]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return dict(line.split(": ", 1) for line in lines)
+
+
+def change(path: str, text: str = "# changed\n") -> None:
+    write(path, text)
+    add(path)
+
+
+def test_changed_test_file_is_selected(repo, capsys):
+    project(FLAT_PROJECT)
+    change("tests/test_core.py", FLAT_PROJECT["tests/test_core.py"] + "\n")
+
+    assert selection_after(capsys) == {"tests/test_core.py": "changed"}
+
+
+def test_changed_module_selects_tests_that_import_it_directly_or_not(repo, capsys):
+    project(FLAT_PROJECT)
+    change("pkg/util.py", "def value():\n    return 2\n")
+
+    assert selection_after(capsys) == {"tests/test_core.py": "imports pkg/util.py"}
+
+
+def test_changed_helper_selects_tests_through_it(repo, capsys):
+    project(FLAT_PROJECT)
+    change("pkg/other.py", "def other():\n    return 3\n")
+
+    assert selection_after(capsys) == {"tests/test_other.py": "imports pkg/other.py"}
+
+
+def test_package_init_reexports_reach_every_importer(repo, capsys):
+    project({**FLAT_PROJECT, "pkg/__init__.py": "from pkg.other import other\n"})
+    change("pkg/other.py", "def other():\n    return 3\n")
+
+    assert selection_after(capsys) == {
+        "tests/test_core.py": "imports pkg/other.py",
+        "tests/test_other.py": "imports pkg/other.py",
+    }
+
+
+def test_src_layout(repo, capsys):
+    project(
+        {
+            "src/app/__init__.py": "",
+            "src/app/models.py": "from .db import connect\n",
+            "src/app/db.py": "def connect():\n    pass\n",
+            "tests/test_models.py": "from app.models import connect\n",
+            "tests/test_plain.py": "def test_plain():\n    pass\n",
+        }
+    )
+    change("src/app/db.py", "def connect():\n    return 1\n")
+
+    assert selection_after(capsys) == {"tests/test_models.py": "imports src/app/db.py"}
+
+
+def test_changed_conftest_selects_the_tests_below_it(repo, capsys):
+    project(FLAT_PROJECT)
+    change("tests/api/conftest.py", "import pytest\n")
+
+    assert selection_after(capsys) == {
+        "tests/api/test_api.py": "below the changed tests/api/conftest.py"
+    }
+
+
+def test_module_imported_by_a_conftest_selects_the_tests_below_it(repo, capsys):
+    project({**FLAT_PROJECT, "tests/api/conftest.py": "from pkg import other\n"})
+    change("pkg/other.py", "def other():\n    return 3\n")
+
+    assert selection_after(capsys) == {
+        "tests/api/test_api.py": "imports pkg/other.py",
+        "tests/test_other.py": "imports pkg/other.py",
+    }
+
+
+def test_deleted_module_selects_its_importers(repo, capsys):
+    project(FLAT_PROJECT)
+    git("rm", "--quiet", "pkg/util.py")
+
+    assert selection_after(capsys) == {
+        "tests/test_core.py": "imports pkg/util.py",
+    }
+
+
+def test_test_reaching_a_computed_import_is_selected_for_any_source_change(
+    repo, capsys
+):
+    project(
+        {
+            **FLAT_PROJECT,
+            "pkg/plugins.py": "import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n",
+            "tests/test_plugins.py": "from pkg.plugins import load\n",
+        }
+    )
+    change("pkg/other.py", "def other():\n    return 3\n")
+
+    assert selection_after(capsys) == {
+        "tests/test_other.py": "imports pkg/other.py",
+        "tests/test_plugins.py": "reaches pkg/plugins.py:4: imports a computed module name",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tox.ini",
+        "pyproject.toml",
+        "setup.cfg",
+        "poetry.lock",
+        "requirements-dev.txt",
+        "conftest.py",
+    ],
+)
+def test_configuration_and_dependencies_run_everything(repo, capsys, path):
+    project(FLAT_PROJECT)
+    change(path, "\n")
+
+    assert selection_after(capsys) == {
+        "whole suite": f"{path} changed: it configures how tests run"
+    }
+
+
+def test_unknown_file_runs_everything_and_says_how_to_narrow(repo, capsys):
+    project(FLAT_PROJECT)
+    change("tests/data/input.json", "{}\n")
+
+    [reason] = selection_after(capsys).values()
+    assert reason.startswith("tests/data/input.json changed: tests may read it")
+    assert "`ignore`" in reason
+
+
+def test_ignored_file_selects_nothing_and_tox_is_not_started(repo, capsys):
+    project(FLAT_PROJECT)
+    change("README.md", "# new title\n")
+
+    # A runner that does not exist: starting tox would fail with exit 2.
+    assert tox_changed_tests.main(["--runner", "/nonexistent/tox"]) == 0
+
+    assert capsys.readouterr().out == (
+        "tox-changed-tests: no tests affected by the staged change\n"
+    )
+
+
+def test_module_no_test_imports_is_reported(repo, capsys):
+    project({**FLAT_PROJECT, "scripts/release.py": "print('release')\n"})
+    change("scripts/release.py", "print('released')\n")
+
+    assert selection_after(capsys) == {
+        "scripts/release.py": "selects nothing: no test imports it"
+    }
+
+
+def test_user_globs_extend_run_everything_and_replace_ignore(repo, capsys):
+    project(
+        {
+            **FLAT_PROJECT,
+            "pyproject.toml": "[tool.testwarden.tox-changed-tests]\n"
+            'run-all-on = ["fixtures/**"]\nignore = ["tests/data/**"]\n',
+        }
+    )
+    change("fixtures/users.csv", "name\n")
+    assert list(selection_after(capsys)) == ["whole suite"]
+
+    git("reset", "--quiet", "--hard")
+    change("tests/data/input.json", "{}\n")
+    assert selection_after(capsys) == {}
+
+    change("README.md", "# now relevant\n")
+    assert list(selection_after(capsys)) == ["whole suite"]
+
+
+def test_range_mode_selects_what_the_range_changed(repo, capsys):
+    project(FLAT_PROJECT)
+    base = git("rev-parse", "HEAD").strip()
+    change("pkg/other.py", "def other():\n    return 3\n")
+    commit("change other")
+    change("pkg/util.py", "def value():\n    return 3\n")
+
+    assert selection_after(capsys, "--from-ref", base, "--to-ref", "HEAD") == {
+        "tests/test_other.py": "imports pkg/other.py"
+    }
+
+
+def test_renamed_test_file_runs_under_its_new_name(repo, capsys):
+    project(FLAT_PROJECT)
+    git("mv", "tests/test_core.py", "tests/test_engine.py")
+
+    assert selection_after(capsys) == {"tests/test_engine.py": "changed"}
+
+
+def test_deleted_file_nothing_imports_is_reported(repo, capsys):
+    project({**FLAT_PROJECT, "scripts/release.py": "print('release')\n"})
+    git("rm", "--quiet", "scripts/release.py", "tests/api/test_api.py")
+
+    assert selection_after(capsys) == {
+        "scripts/release.py": "selects nothing: deleted, and no test imports it",
+        "tests/api/test_api.py": "selects nothing: deleted, and no test imports it",
+    }

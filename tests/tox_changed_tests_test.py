@@ -1,0 +1,265 @@
+"""tox-changed-tests running real tox (and real `poetry run tox`) on small projects."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from hooks import tox_changed_tests
+from tests.helpers import add, commit, write
+
+BIN = str(Path(sys.executable).parent)
+TOX_INI = """\
+[tox]
+env_list = py
+
+[testenv]
+skip_install = true
+deps = pytest
+pass_env = GIT_INDEX_FILE
+commands = pytest {posargs:tests}
+"""
+PROJECT = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def add(a, b):\n    return a + b\n",
+    "calc/text.py": "def shout(word):\n    return word.upper()\n",
+    "tests/test_ops.py": (
+        "import os\nfrom calc.ops import add\n\n"
+        "def test_add():\n    assert add(2, 2) == 4\n\n"
+        "def test_git_variables_do_not_reach_the_tests():\n"
+        "    assert 'GIT_INDEX_FILE' not in os.environ\n"
+    ),
+    "tests/test_text.py": (
+        "from calc.text import shout\n\ndef test_shout():\n    assert shout('a') == 'A'\n"
+    ),
+    "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+}
+
+
+@pytest.fixture(scope="session")
+def tox_work_dir(tmp_path_factory) -> Path:
+    """One tox work directory for every test: the environment is created once."""
+    return tmp_path_factory.mktemp("tox-work")
+
+
+@pytest.fixture
+def tox_project(repo, tox_work_dir, monkeypatch) -> Path:
+    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    for path, text in {**PROJECT, "tox.ini": TOX_INI}.items():
+        write(path, text)
+    add(".")
+    commit("project")
+    return repo
+
+
+def test_runs_only_the_affected_tests_and_passes(tox_project, capfd):
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "tests/test_ops.py: imports calc/ops.py" in output
+    assert f"pytest {tox_project / 'tests/test_ops.py'}" in output
+    assert "2 passed" in output
+    assert "test_text" not in output
+
+
+def test_a_failing_selected_test_fails_the_hook(tox_project, capfd):
+    write("calc/text.py", "def shout(word):\n    return word.lower()\n")
+    add("calc/text.py")
+
+    assert tox_changed_tests.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "FAILED tests/test_text.py::test_shout" in output
+    assert "1 failed" in output
+
+
+def test_git_hook_variables_are_scrubbed_from_the_test_run(
+    tox_project, capfd, monkeypatch
+):
+    write("calc/ops.py", "def add(a, b):\n    return a + b + 0\n")
+    add("calc/ops.py")
+    # What git exports to a pre-commit hook; the index file is the real one.
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tox_project / ".git" / "index"))
+
+    assert tox_changed_tests.main([]) == 0
+
+    assert "2 passed" in capfd.readouterr().out
+
+
+def test_whole_suite_runs_without_posargs_when_configuration_changes(
+    tox_project, capfd
+):
+    write("pyproject.toml", PROJECT["pyproject.toml"] + "# tweak\n")
+    add("pyproject.toml")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "running the whole suite: pyproject.toml changed" in output
+    assert "3 passed" in output
+
+
+def test_environment_without_posargs_is_refused_with_the_line_to_write(
+    tox_project, capsys
+):
+    write("tox.ini", TOX_INI.replace("{posargs:tests}", "tests"))
+    add("tox.ini")
+    commit("drop posargs")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main([]) == 2
+
+    error = capsys.readouterr().err
+    assert "tox environment 'py' does not pass {posargs}" in error
+    assert "commands = pytest {posargs:tests}" in error
+    assert error.count("\n") == 1
+
+
+def test_selected_file_without_tests_is_a_wrong_selection(tox_project, capfd):
+    write("tests/test_empty.py", "from calc import ops\n")
+    add("tests/test_empty.py")
+
+    assert tox_changed_tests.main([]) == 1
+
+    assert "pytest collected no tests from the selected files" in capfd.readouterr().out
+
+
+def test_env_option_chooses_the_tox_environment(tox_project, capfd):
+    write("tox.ini", TOX_INI + "\n[testenv:quick]\ncommands = pytest -q {posargs}\n")
+    add("tox.ini")
+    commit("second env")
+    write("calc/text.py", "def shout(word):\n    return word.upper() + ''\n")
+    add("calc/text.py")
+
+    assert tox_changed_tests.main(["-e", "quick"]) == 0
+
+    output = capfd.readouterr().out
+    assert "quick: commands[0]>" in output
+    assert "py: commands[0]>" not in output
+
+
+@pytest.mark.parametrize(
+    ("filename", "configuration"),
+    [
+        (
+            "tox.toml",
+            'env_list = ["py"]\n[env_run_base]\nskip_install = true\ndeps = ["pytest"]\n'
+            'commands = [["pytest", { replace = "posargs", default = ["tests"], extend = true }]]\n',
+        ),
+        (
+            "pyproject.toml",
+            PROJECT["pyproject.toml"]
+            + '[tool.tox]\nenv_list = ["py"]\n[tool.tox.env_run_base]\nskip_install = true\n'
+            'deps = ["pytest"]\n'
+            'commands = [["pytest", { replace = "posargs", default = ["tests"], extend = true }]]\n',
+        ),
+    ],
+)
+def test_tox_toml_and_pyproject_configuration(
+    tox_project, capfd, filename, configuration
+):
+    os.remove("tox.ini")
+    write(filename, configuration)
+    add(".")
+    commit("native toml configuration")
+    write("tests/test_text.py", PROJECT["tests/test_text.py"] + "\n")
+    add("tests/test_text.py")
+
+    assert tox_changed_tests.main([]) == 0
+
+    assert "1 passed" in capfd.readouterr().out
+
+
+def test_broken_tox_configuration_is_a_one_line_error(tox_project, capsys):
+    os.remove("tox.ini")
+    write("tox.toml", "this is [ not toml\n")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add(".")
+
+    assert tox_changed_tests.main([]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith("testwarden: tox configuration is broken: ")
+    assert error.count("\n") == 1
+
+
+def test_missing_runner_is_a_one_line_error(tox_project, capsys):
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main(["--runner", "no-such-tox --flag"]) == 2
+
+    assert capsys.readouterr().err == (
+        "testwarden: cannot run 'no-such-tox': not found; install it\n"
+    )
+
+
+POETRY_PYPROJECT = """\
+[tool.poetry]
+name = "calc"
+version = "0.1.0"
+description = "a consumer project"
+authors = ["Test Author <test@example.org>"]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = ">=3.11"
+
+[tool.pytest.ini_options]
+pythonpath = ["."]
+"""
+
+
+def test_poetry_project_runs_through_poetry_run_tox(
+    tox_project, capfd, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("POETRY_VIRTUALENVS_PATH", str(tmp_path / "poetry-venvs"))
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path / "poetry-cache"))
+    write("pyproject.toml", POETRY_PYPROJECT)
+    add("pyproject.toml")
+    commit("poetry project")
+    write("calc/text.py", "def shout(word):\n    return word.upper() + ''\n")
+    add("calc/text.py")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "1 passed" in output
+    assert (tmp_path / "poetry-venvs").is_dir()  # poetry really ran
+
+
+def test_poetry_project_without_poetry_says_what_to_install(
+    tox_project, capsys, monkeypatch, tmp_path
+):
+    write("poetry.lock", "# lock\n")
+    add("poetry.lock")
+    commit("poetry lock")
+    write("calc/text.py", "def shout(word):\n    return word.upper() + ''\n")
+    add("calc/text.py")
+    only_git = tmp_path / "only-git"
+    only_git.mkdir()
+    os.symlink(shutil.which("git"), only_git / "git")
+    monkeypatch.setenv("PATH", str(only_git))
+
+    assert tox_changed_tests.main([]) == 2
+
+    assert (
+        "this is a Poetry project but `poetry` is not on PATH"
+        in capsys.readouterr().err
+    )
+
+
+def test_unreadable_pyproject_is_not_a_poetry_project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("not [ toml")
+
+    assert not tox_changed_tests.is_poetry_project(tmp_path)
+    assert not tox_changed_tests.is_poetry_project(tmp_path / "missing")
