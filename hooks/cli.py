@@ -12,6 +12,9 @@ import hooks
 # hook id -> module holding its main(argv); each also has a console script.
 HOOK_MODULES = {
     "isort-black": "hooks.isort_black",
+    "tox-changed-tests": "hooks.tox_changed_tests",
+    "forbid-test-deletion": "hooks.forbid_test_deletion",
+    "forbid-skipped-tests": "hooks.forbid_skipped_tests",
 }
 
 

@@ -20,6 +20,24 @@ PYPROJECT = "pyproject.toml"
 
 DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_COVERAGE_THRESHOLD = 87.0
+DEFAULT_MOCK_DATA_BASELINE = ".testwarden-mock-data-baseline.json"
+# Changes to these never affect what a test does.
+DEFAULT_IGNORED_BY_TESTS = (
+    "*.md",
+    "*.rst",
+    "/docs/**",
+    "/doc/**",
+    "/LICENSE*",
+    "/AUTHORS*",
+    "/CHANGES*",
+    "/CHANGELOG*",
+    "/.github/**",
+    ".gitignore",
+    ".gitattributes",
+    "/.pre-commit-config.yaml",
+    "/.pre-commit-hooks.yaml",
+    "/.editorconfig",
+)
 
 
 def _string_list(value: object) -> tuple[str, ...]:
@@ -36,6 +54,78 @@ def _percentage(value: object) -> float:
     return float(value)
 
 
+def _optional_string(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError("a non-empty string")
+    return value
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A deliberate removal or skip: the test (or file) it names and why."""
+
+    test: str
+    reason: str
+
+
+def _exemptions(value: object) -> tuple[Exemption, ...]:
+    expected = (
+        'a list of { test = "path::name", reason = "why" } tables, each with a reason'
+    )
+    if not isinstance(value, list):
+        raise TypeError(expected)
+    exemptions = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"test", "reason"}
+            or not all(
+                isinstance(item, str) and item.strip() for item in entry.values()
+            )
+        ):
+            raise TypeError(expected)
+        exemptions.append(Exemption(entry["test"].strip(), entry["reason"].strip()))
+    return tuple(exemptions)
+
+
+@dataclass(frozen=True)
+class AllowedPatch:
+    """A boundary the team fakes on purpose: a dotted patch target and why."""
+
+    target: str
+    reason: str
+
+
+def _allowed_patches(value: object) -> tuple[AllowedPatch, ...]:
+    expected = (
+        'a list of { target = "package.module.name", reason = "why" } tables, '
+        "each with a reason"
+    )
+    if not isinstance(value, list):
+        raise TypeError(expected)
+    allowed = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"target", "reason"}
+            or not all(
+                isinstance(item, str) and item.strip() for item in entry.values()
+            )
+            or not re.fullmatch(
+                r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", entry["target"].strip()
+            )
+        ):
+            raise TypeError(expected)
+        allowed.append(AllowedPatch(entry["target"].strip(), entry["reason"].strip()))
+    return tuple(allowed)
+
+
+def _relative_path(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or value.startswith("/"):
+        raise TypeError("a path relative to the repository root")
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class Setting:
     convert: Callable[[object], Any]
@@ -47,6 +137,22 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
     "test-files": Setting(_string_list, DEFAULT_TEST_FILES),
     "coverage-gate": {
         "fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
+    },
+    "tox-changed-tests": {
+        "env": Setting(_optional_string, None),
+        "runner": Setting(_optional_string, None),
+        "run-all-on": Setting(_string_list, ()),
+        "ignore": Setting(_string_list, DEFAULT_IGNORED_BY_TESTS),
+    },
+    "forbid-test-deletion": {
+        "allow": Setting(_exemptions, ()),
+    },
+    "forbid-skipped-tests": {
+        "allow": Setting(_exemptions, ()),
+    },
+    "mock-data": {
+        "allow-patch": Setting(_allowed_patches, ()),
+        "baseline": Setting(_relative_path, DEFAULT_MOCK_DATA_BASELINE),
     },
 }
 
@@ -132,7 +238,9 @@ class _Location:
 
 
 def _line_setting(text: str, table: tuple[str, ...], key: str) -> int | None:
-    header = re.compile(r"\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]")
+    header = re.compile(
+        r"\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]"
+    )
     assignment = re.compile(r"\s*[\"']?" + re.escape(key) + r"[\"']?\s*[=.]")
     in_table = False
     for number, line in enumerate(text.splitlines(), start=1):

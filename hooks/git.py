@@ -103,13 +103,13 @@ def empty_tree() -> str:
 
 
 def tracked_files() -> list[str]:
-    return zsplit(run("ls-files", "-z"))
+    return zsplit(run("ls-files", "-z", "--full-name", "--", ":/"))
 
 
 def tracked_blobs(revision: str | None = None) -> dict[str, str]:
     """Path -> blob id of every file in REVISION's tree, or in the index if None."""
     if revision is None:
-        listing = run("ls-files", "--stage", "-z")  # mode blob stage\tpath
+        listing = run("ls-files", "--stage", "-z", "--full-name", "--", ":/")
     else:
         listing = run(
             "ls-tree", "-r", "-z", "--full-tree", revision
@@ -119,6 +119,7 @@ def tracked_blobs(revision: str | None = None) -> dict[str, str]:
         if not entry:
             continue
         header, _, path = entry.partition(b"\t")
+        # ls-files: "mode blob stage"; ls-tree: "mode type blob".
         mode, second, third = header.decode().split(" ")
         blob = second if revision is None else third
         if mode not in (_SUBMODULE_MODE, _SYMLINK_MODE):

@@ -90,7 +90,7 @@ def test_unknown_key_names_file_line_and_key(tmp_path):
 
     assert str(raised.value) == (
         f"{tmp_path / 'pyproject.toml'}:5: [tool.testwarden] 'tset-files' is not a "
-        "setting; known keys: test-files, coverage-gate"
+        "setting; known keys: " + ", ".join(config.SCHEMA)
     )
 
 
@@ -195,4 +195,37 @@ def test_key_set_where_no_line_can_be_found(tmp_path):
 
     assert str(raised.value).startswith(
         f"{tmp_path / 'pyproject.toml'}: [tool.testwarden] 'tset-files' is not a setting"
+    )
+
+
+def test_hook_tables_check_their_types(tmp_path):
+    write_pyproject(tmp_path, "[tool.testwarden.tox-changed-tests]\nenv = ''\n")
+    with pytest.raises(UserError, match="'env' must be a non-empty string, got ''"):
+        config.load(tmp_path)
+
+    write_pyproject(tmp_path, "[tool.testwarden.forbid-test-deletion]\nallow = 'all'\n")
+    with pytest.raises(UserError, match="'allow' must be a list of"):
+        config.load(tmp_path)
+
+    write_pyproject(
+        tmp_path,
+        "[tool.testwarden.forbid-skipped-tests]\n"
+        "allow = [{ test = 'tests/test_a.py', reason = '  ' }]\n",
+    )
+    with pytest.raises(UserError, match="each with a reason"):
+        config.load(tmp_path)
+
+
+def test_exemptions_are_read_with_their_reasons(tmp_path):
+    write_pyproject(
+        tmp_path,
+        "[tool.testwarden.forbid-test-deletion]\n"
+        "allow = [{ test = ' tests/test_a.py::test_x ', reason = 'feature removed' }]\n",
+    )
+
+    [exemption] = config.load(tmp_path).hook("forbid-test-deletion")["allow"]
+
+    assert (exemption.test, exemption.reason) == (
+        "tests/test_a.py::test_x",
+        "feature removed",
     )

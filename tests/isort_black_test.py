@@ -118,7 +118,10 @@ def test_consumer_configuration_is_honoured_like_the_command_lines(repo, tmp_pat
 
 def test_skip_source_first_line_is_honoured_like_the_command_lines(repo, tmp_path):
     write("pyproject.toml", "[tool.black]\nskip-source-first-line = true\n")
-    write("script.py", "@echo off & python -x %0 & exit\nimport sys\nimport os\nx = {  'a':1 }\n")
+    write(
+        "script.py",
+        "@echo off & python -x %0 & exit\nimport sys\nimport os\nx = {  'a':1 }\n",
+    )
     reference = tmp_path / "reference"
     copy_tree(repo, reference)
     run_command_lines(reference, ["script.py"], isort_args=["--profile", "black"])
@@ -272,7 +275,9 @@ def test_black_force_exclude_and_isort_filter_files_are_honoured(repo):
     write("generated/made.py", UNSORTED)
     write("outside.py", UNSORTED)
 
-    isort_black.main(["--jobs", "1", "legacy/old.py", "generated/made.py", "outside.py"])
+    isort_black.main(
+        ["--jobs", "1", "legacy/old.py", "generated/made.py", "outside.py"]
+    )
 
     assert (
         Path("legacy/old.py").read_text() == 'import sys\nimport os\n\nx = {"a": 1}\n'

@@ -1,0 +1,293 @@
+"""forbid-test-deletion: reject a change that makes tests vanish.
+
+A change loses a test when a test function or method, a parametrize case,
+or a whole test file is gone on the after side. A test added elsewhere in the
+change under the same name, or with the same definition under a new name, is
+the lost one moved or renamed. The rest count as replaced when the changed
+test files collect at least as many tests after the change as before, and are
+not lost when a test file the change leaves alone defines them identically.
+A deleted, emptied or moved-out conftest.py is always reported: it holds
+fixtures and hooks, not countable tests. What is left needs an exemption with
+a reason in [tool.testwarden.forbid-test-deletion].
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hooks import config as config_module
+from hooks import git
+from hooks.config import Config, Exemption
+from hooks.errors import UserError, report
+from hooks.suite_inventory import (
+    COLLECTION_FILTER_FILE,
+    ChangedTestFiles,
+    PairedTests,
+    TestDefinition,
+    Unparsable,
+    collected_count,
+    display_path,
+    exemption_for,
+    pair_tests,
+    parse,
+    read_changed_test_files,
+)
+
+HOOK_ID = "forbid-test-deletion"
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Something the change takes away from the test suite, where it was last seen."""
+
+    path: str
+    line: int | None
+    qualname: str | None
+    message: str
+    replaceable: bool = True
+    # A lost test's definition, to recognise it if another test file still has it.
+    test: TestDefinition | None = None
+
+    def location(self) -> str:
+        shown = display_path(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
+
+
+@dataclass
+class Findings:
+    removals: list[Removal]
+    replaced: list[Removal]
+    exempted: list[tuple[Removal, Exemption]]
+    # Lost tests that an unchanged test file still defines, name and body alike.
+    kept_elsewhere: list[tuple[Removal, str]]
+    collected_before: int
+    collected_after: int
+
+
+def _file_fates(files: ChangedTestFiles) -> dict[str, str]:
+    """What happened to each before test file that lost its content."""
+    new_path_of = {
+        change.old_path or change.path: change.path
+        for change in files.change_set.changes
+        if change.new_blob
+    }
+    fates = {}
+    for before_path, after_path in files.after_path.items():
+        if after_path is None and before_path in new_path_of:
+            shown = display_path(new_path_of[before_path])
+            fates[before_path] = f"moved to {shown}, which is not a test file"
+        elif after_path is None:
+            fates[before_path] = "deleted"
+        elif files.after[after_path].empty and not files.before[before_path].empty:
+            fates[before_path] = "emptied"
+    return fates
+
+
+def _lost_cases(before: TestDefinition, after: TestDefinition) -> str:
+    after_cases = {
+        table.argnames: Counter(table.cases)
+        for table in after.parametrizations
+        if table.cases is not None
+    }
+    removed = []
+    for table in before.parametrizations:
+        if table.cases is not None and table.argnames in after_cases:
+            removed.extend(
+                (Counter(table.cases) - after_cases[table.argnames]).elements()
+            )
+    return f": {', '.join(removed)}" if removed else ""
+
+
+def _removals(files: ChangedTestFiles, paired: PairedTests) -> list[Removal]:
+    seen_in = files.change_set.before_rev[:12]
+    fates = _file_fates(files)
+    removals = []
+    for path, test in paired.lost:
+        how = f"removed: file {fates[path]}" if path in fates else "removed"
+        removals.append(
+            Removal(
+                path,
+                test.line,
+                test.qualname,
+                f"{display_path(path)}::{test.qualname} {how} (last seen in {seen_in})",
+                test=test,
+            )
+        )
+    for pair in paired.pairs:
+        before_count, after_count = pair.before.case_count, pair.after.case_count
+        if (
+            before_count is not None
+            and after_count is not None
+            and after_count < before_count
+        ):
+            removals.append(
+                Removal(
+                    pair.before_path,
+                    pair.before.line,
+                    pair.before.qualname,
+                    f"{display_path(pair.before_path)}::{pair.before.qualname} lost "
+                    f"{before_count - after_count} of {before_count} parametrize cases"
+                    f"{_lost_cases(pair.before, pair.after)} (last seen in {seen_in})",
+                )
+            )
+    for path in files.before:
+        if path.rpartition("/")[2] == COLLECTION_FILTER_FILE and path in fates:
+            removals.append(
+                Removal(
+                    path,
+                    None,
+                    None,
+                    f"{display_path(path)} {fates[path]} (last seen in {seen_in}): "
+                    "its fixtures and hooks are gone",
+                    replaceable=False,
+                )
+            )
+    return removals
+
+
+def unchanged_test_definitions(
+    files: ChangedTestFiles, is_test_file: Callable[[str], bool]
+) -> dict[tuple[str, str], str]:
+    """(name, fingerprint) -> path of the tests in test files the change leaves alone."""
+    change_set = files.change_set
+    changed = {change.path for change in change_set.changes}
+    changed.update(change.old_path for change in change_set.changes if change.old_path)
+    blobs = {
+        path: blob
+        for path, blob in git.tracked_blobs(change_set.after_rev).items()
+        if path not in changed and path.endswith(".py") and is_test_file(path)
+    }
+    contents = git.read_blobs(blobs.values())
+    definitions = {}
+    for path, blob in blobs.items():
+        try:
+            tests = parse(contents[blob], path).tests.values()
+        except Unparsable:
+            continue  # pytest collects nothing from it either
+        definitions.update(((test.name, test.fingerprint), path) for test in tests)
+    return definitions
+
+
+def find_removed_tests(
+    files: ChangedTestFiles,
+    exemptions: Sequence[Exemption],
+    is_test_file: Callable[[str], bool],
+) -> Findings:
+    paired = pair_tests(files)
+    collected_before = sum(collected_count(test) for _, test in paired.lost)
+    collected_after = sum(collected_count(test) for _, test in paired.added)
+    for pair in paired.pairs:
+        if pair.before.case_count is None or pair.after.case_count is None:
+            continue  # unknown on one side: count it as unchanged
+        collected_before += pair.before.case_count
+        collected_after += pair.after.case_count
+    findings = Findings([], [], [], [], collected_before, collected_after)
+    blocked = []
+    for removal in _removals(files, paired):
+        exemption = exemption_for(exemptions, removal.path, removal.qualname)
+        if exemption is not None:
+            findings.exempted.append((removal, exemption))
+        elif removal.replaceable and collected_after >= collected_before:
+            findings.replaced.append(removal)
+        else:
+            blocked.append(removal)
+    # Reading the whole tree is slow; only a blocked lost test needs it.
+    elsewhere = (
+        unchanged_test_definitions(files, is_test_file)
+        if any(removal.test for removal in blocked)
+        else {}
+    )
+    for removal in blocked:
+        key = (removal.test.name, removal.test.fingerprint) if removal.test else None
+        if key in elsewhere:
+            findings.kept_elsewhere.append((removal, elsewhere[key]))
+        else:
+            findings.removals.append(removal)
+    return findings
+
+
+def check(change_set: git.ChangeSet, config: Config) -> int:
+    files = read_changed_test_files(change_set, config.is_test_file)
+    findings = find_removed_tests(
+        files, config.hook(HOOK_ID)["allow"], config.is_test_file
+    )
+    retv = 0
+    for removal in findings.removals:
+        print(f"{removal.location()}: {removal.message}")
+        retv = 1
+    for unparsable in files.unparsable:
+        if unparsable.side == "after":
+            print(
+                f"{unparsable.location()}: cannot parse this test file ({unparsable.revision}): "
+                f"{unparsable.reason}; its tests cannot be counted"
+            )
+            retv = 1
+        else:
+            print(
+                f"{unparsable.location()}: note: did not parse before the change "
+                f"({unparsable.revision}): {unparsable.reason}; pytest collected nothing "
+                "from it, so nothing in it can be lost"
+            )
+    for removal in findings.replaced:
+        print(
+            f"{removal.location()}: note: {removal.message}; counted as replaced: the changed "
+            f"test files collect {findings.collected_after} tests after the change, "
+            f"{findings.collected_before} before"
+        )
+    for removal, path in findings.kept_elsewhere:
+        print(
+            f"{removal.location()}: note: {removal.message}; not lost: "
+            f"{display_path(path)} still defines it, identically"
+        )
+    for removal, exemption in findings.exempted:
+        print(
+            f"{removal.location()}: exempt: {removal.message}; reason: {exemption.reason}"
+        )
+    if findings.exempted:
+        print(
+            f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used from [tool.testwarden.{HOOK_ID}]"
+        )
+    if change_set.mode == git.ALL_FILES:
+        print(
+            f"{HOOK_ID}: --all-files has no before side, so no test can be missing; "
+            f"checked that the {len(files.after)} test files parse. Check a commit "
+            "or a range (--from-ref/--to-ref) to find removed tests."
+        )
+    if findings.removals:
+        print(
+            f"{HOOK_ID}: {change_set.describe()} removes tests: the changed test files "
+            f"collect {findings.collected_before} tests before and {findings.collected_after} after."
+        )
+    if retv:
+        print(
+            "To fix: restore the tests, or move them (a test with the same name or "
+            "the same body elsewhere counts as moved), or add new tests so that the "
+            "changed test files collect as many tests as before; make every test "
+            "file parse. If the removal is deliberate, name it with a reason in "
+            "pyproject.toml:\n"
+            f"  [tool.testwarden.{HOOK_ID}]\n"
+            '  allow = [{ test = "tests/test_x.py::test_name", reason = "why it goes" }]'
+        )
+    return retv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=HOOK_ID,
+        description="Reject a change that deletes tests, test files or parametrize cases "
+        "without replacing them.",
+    )
+    git.add_change_set_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        change_set = git.change_set_from_arguments(args)
+        return check(change_set, config_module.load(git.repo_root()))
+    except UserError as error:
+        return report(error)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
