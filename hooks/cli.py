@@ -13,8 +13,14 @@ import hooks
 HOOK_MODULES = {
     "isort-black": "hooks.isort_black",
     "tox-changed-tests": "hooks.tox_changed_tests",
+    "coverage-gate": "hooks.coverage_gate",
     "forbid-test-deletion": "hooks.forbid_test_deletion",
     "forbid-skipped-tests": "hooks.forbid_skipped_tests",
+    "forbid-mock-data": "hooks.forbid_mock_data",
+}
+# command -> "module:function" taking argv, for commands that are not hooks.
+COMMANDS = {
+    "baseline": "hooks.forbid_mock_data:baseline_main",
 }
 
 
@@ -23,12 +29,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden",
         description="Run one testwarden hook by its id, as pre-commit would.",
-        epilog="hooks: " + ", ".join(HOOK_MODULES),
+        epilog="hooks: "
+        + ", ".join(HOOK_MODULES)
+        + "; commands: "
+        + ", ".join(COMMANDS),
     )
     parser.add_argument(
         "--version", action="version", version=f"testwarden {hooks.__version__}"
     )
-    parser.add_argument("hook", choices=HOOK_MODULES, help="the hook id to run")
+    parser.add_argument(
+        "hook",
+        choices=[*HOOK_MODULES, *COMMANDS],
+        help="the hook id (or command) to run",
+    )
     parser.add_argument("hook_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     # Parse only up to the hook id, so the hook's own options reach the hook.
     split = next(
@@ -36,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         len(arguments),
     )
     args = parser.parse_args(arguments[: split + 1])
-    hook_main = importlib.import_module(HOOK_MODULES[args.hook]).main
+    entry = COMMANDS.get(args.hook) or f"{HOOK_MODULES[args.hook]}:main"
+    module, _, function = entry.partition(":")
+    hook_main = getattr(importlib.import_module(module), function)
     return hook_main(arguments[split + 1 :])
 
 

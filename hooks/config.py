@@ -137,6 +137,9 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
     "test-files": Setting(_string_list, DEFAULT_TEST_FILES),
     "coverage-gate": {
         "fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
+        "diff-fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
+        "env": Setting(_optional_string, None),
+        "runner": Setting(_optional_string, None),
     },
     "tox-changed-tests": {
         "env": Setting(_optional_string, None),

@@ -13,7 +13,7 @@ import argparse
 import functools
 import os
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +104,15 @@ def empty_tree() -> str:
 
 def tracked_files() -> list[str]:
     return zsplit(run("ls-files", "-z", "--full-name", "--", ":/"))
+
+
+def working_tree_blobs(paths: Sequence[str]) -> dict[str, str]:
+    """Path -> the blob id the working-tree file would get if it were staged."""
+    if not paths:
+        return {}
+    top = repo_root()
+    output = run("hash-object", "--", *(str(top / path) for path in paths))
+    return dict(zip(paths, output.decode().split()))
 
 
 def tracked_blobs(revision: str | None = None) -> dict[str, str]:
@@ -313,6 +322,26 @@ def added_lines(change: FileChange) -> set[int]:
         length = int(count) if count else 1
         lines.update(range(int(start), int(start) + length))
     return lines
+
+
+def unified_diff(change_set: ChangeSet) -> bytes:
+    """The change set as a patch, with a/ and b/ prefixes whatever the user's config."""
+    sides = [change_set.before_rev]
+    if change_set.after_rev is None:
+        sides.insert(0, "--cached")
+    else:
+        sides.append(change_set.after_rev)
+    return run(
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "-M",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        *sides,
+        "--",
+    )
 
 
 def add_change_set_arguments(parser: argparse.ArgumentParser) -> None:

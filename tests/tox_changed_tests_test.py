@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks import tox_changed_tests
+from hooks import tox_changed_tests, tox_runner
 from tests.helpers import add, commit, write
 
 BIN = str(Path(sys.executable).parent)
@@ -261,5 +261,5 @@ def test_poetry_project_without_poetry_says_what_to_install(
 def test_unreadable_pyproject_is_not_a_poetry_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text("not [ toml")
 
-    assert not tox_changed_tests.is_poetry_project(tmp_path)
-    assert not tox_changed_tests.is_poetry_project(tmp_path / "missing")
+    assert not tox_runner.is_poetry_project(tmp_path)
+    assert not tox_runner.is_poetry_project(tmp_path / "missing")

@@ -1,0 +1,392 @@
+"""coverage-gate: total coverage stays at the threshold, and changed lines are covered.
+
+The tests run through the consumer's tox (hooks/tox_runner.py) with
+COVERAGE_FILE pointing into a fresh directory, so only this run's data counts.
+coverage.py computes the total with the consumer's own configuration and
+writes the XML report; diff-cover measures the lines of our own patch of the
+change set. At commit time only the affected tests run (the selection of
+tox-changed-tests), so only changed-line coverage is checked there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import coverage
+
+from hooks import config, git
+from hooks.affected_tests import select_tests
+from hooks.errors import UserError, report
+from hooks.tox_runner import check_posargs, run_tox, tox_command
+
+PASS_COVERAGE_FILE = ["-x", "testenv.pass_env+=COVERAGE_FILE"]
+NO_DATA_HINT = (
+    "the tox environment produced no coverage data; run the tests under coverage, "
+    "e.g. in tox.ini `deps = coverage` and `commands = coverage run -m pytest {posargs}` "
+    "(or pytest-cov: `commands = pytest --cov {posargs}`)"
+)
+# Where tox installs a copy of the project: measured there, not in the checkout.
+TOX_DIRECTORIES = (".tox", ".nox")
+
+
+@dataclass
+class Result:
+    total_percent: float | None = None
+    total_threshold: float = 0.0
+    changed_percent: float | None = None
+    changed_threshold: float = 0.0
+    uncovered_by_file: dict[str, tuple[float, list[int]]] = field(default_factory=dict)
+    not_measured: list[str] = field(default_factory=list)
+    compared_with: str = ""
+
+    @property
+    def files_below(self) -> dict[str, tuple[float, list[int]]]:
+        return {
+            path: (percent, lines)
+            for path, (percent, lines) in self.uncovered_by_file.items()
+            if percent < self.changed_threshold
+        }
+
+    @property
+    def passed(self) -> bool:
+        return (
+            (self.total_percent is None or self.total_percent >= self.total_threshold)
+            and (
+                self.changed_percent is None
+                or self.changed_percent >= self.changed_threshold
+            )
+            and not self.files_below
+            and not self.not_measured
+        )
+
+
+def line_ranges(lines: Iterable[int]) -> str:
+    """[3, 4, 5, 9] -> '3-5, 9'."""
+    ranges: list[list[int]] = []
+    for line in sorted(lines):
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def load_coverage(data_directory: Path) -> coverage.Coverage:
+    """This run's data: combined if the consumer writes parallel files."""
+    data_files = sorted(data_directory.glob(".coverage*"))
+    if not data_files:
+        raise UserError(NO_DATA_HINT)
+    measured = coverage.Coverage(data_file=str(data_directory / ".coverage"))
+    if any(path.name != ".coverage" for path in data_files):
+        measured.combine([str(data_directory)])
+    measured.load()
+    if not measured.get_data().measured_files():
+        raise UserError(NO_DATA_HINT)
+    return measured
+
+
+def project_files(measured: coverage.Coverage, root: Path) -> list[str]:
+    """The measured files of the checkout, repository-relative."""
+    executed = []
+    for measured_file in measured.get_data().measured_files():
+        try:
+            relative = Path(measured_file).resolve().relative_to(root.resolve())
+        except ValueError:
+            continue  # an installed library, not the project
+        if relative.parts[0] not in TOX_DIRECTORIES:
+            executed.append(relative.as_posix())
+    return executed
+
+
+def check_data_describes_the_change(
+    executed: list[str], change_set: git.ChangeSet
+) -> None:
+    """The run must have executed exactly what is being checked."""
+    tracked = git.tracked_blobs(change_set.after_rev)
+    untracked = [path for path in executed if path not in tracked]
+    if untracked:
+        raise UserError(
+            f"{untracked[0]}: the tests executed this file but git does not track it, "
+            "so the result does not describe the commit; add it or remove it"
+        )
+    working_tree = git.working_tree_blobs(executed)
+    differing = [path for path in executed if working_tree[path] != tracked[path]]
+    if differing:
+        raise UserError(
+            f"{differing[0]}: the tests executed this file as it is in the working "
+            "tree, which differs from what is being checked; stage or stash the edits"
+        )
+
+
+def measure_changed_lines(
+    measured: coverage.Coverage, change_set: git.ChangeSet, scratch: Path
+) -> tuple[float | None, dict[str, tuple[float, list[int]]]]:
+    """Changed-line %, and per file: (percent, uncovered changed lines)."""
+    patch = scratch / "change.diff"
+    patch.write_bytes(git.unified_diff(change_set))
+    xml_report = scratch / "coverage.xml"
+    json_report = scratch / "diff-cover.json"
+    measured.xml_report(outfile=str(xml_report))
+    command = [
+        sys.executable,
+        "-m",
+        "diff_cover.diff_cover_tool",
+        str(xml_report),
+        "--diff-file",
+        str(patch),
+        "--format",
+        f"json:{json_report}",
+    ]
+    if measured.config.branch:
+        command.append("--branch-coverage")
+    subprocess.run(command, capture_output=True, check=True)
+    diff_report = json.loads(json_report.read_text(encoding="utf-8"))
+    uncovered_by_file = {
+        path: (stats["percent_covered"], stats["violation_lines"])
+        for path, stats in diff_report["src_stats"].items()
+        if stats["violation_lines"]
+    }
+    if not diff_report["total_num_lines"]:
+        return None, uncovered_by_file
+    return float(diff_report["total_percent_covered"]), uncovered_by_file
+
+
+def never_measured(
+    measured: coverage.Coverage,
+    executed: Iterable[str],
+    change_set: git.ChangeSet,
+    settings: config.Config,
+) -> list[str]:
+    """Changed source files the run never executed: diff-cover would skip them."""
+    executed = set(executed)
+    return [
+        change.path
+        for change in change_set.changes
+        if change.path.endswith(".py")
+        and change.new_blob
+        and change.path not in executed
+        and not settings.is_test_file(change.path)
+        and git.added_lines(change)
+        and _should_be_measured(measured, change.path)
+    ]
+
+
+def _should_be_measured(measured: coverage.Coverage, path: str) -> bool:
+    """Whether the consumer's coverage configuration measures and reports PATH:
+    inside `source` and matching `include` when they are set, matching no `omit`."""
+    from coverage.files import GlobMatcher, prep_patterns
+
+    settings = measured.config
+    absolute = os.path.abspath(path)
+    if settings.source:
+        module = "." + path.removesuffix(".py").replace("/", ".") + "."
+        if not any(
+            path.startswith(source.rstrip("/") + "/") or f".{source}." in module
+            for source in settings.source
+        ):
+            return False
+    include = [*(settings.run_include or ()), *(settings.report_include or ())]
+    if include and not GlobMatcher(prep_patterns(include)).match(absolute):
+        return False
+    omit = [*(settings.run_omit or ()), *(settings.report_omit or ())]
+    return not (omit and GlobMatcher(prep_patterns(omit)).match(absolute))
+
+
+def print_summary(result: Result) -> None:
+    if result.total_percent is not None:
+        verdict = "ok" if result.total_percent >= result.total_threshold else "TOO LOW"
+        print(
+            f"total coverage: {result.total_percent:.2f}% "
+            f"(threshold {result.total_threshold:g}%) {verdict}"
+        )
+    if result.changed_percent is not None:
+        verdict = (
+            "ok" if result.changed_percent >= result.changed_threshold else "TOO LOW"
+        )
+        print(
+            f"changed lines covered: {result.changed_percent:.2f}% of "
+            f"{result.compared_with} (threshold {result.changed_threshold:g}%) {verdict}"
+        )
+    for path, (percent, lines) in result.uncovered_by_file.items():
+        marker = "below threshold" if path in result.files_below else "uncovered"
+        print(
+            f"{path}:{line_ranges(lines)}: {marker} ({percent:.0f}% of its changed lines)"
+        )
+    for path in result.not_measured:
+        print(
+            f"{path}: not measured: no test executed this changed file; "
+            "add a test that imports it"
+        )
+    if (
+        result.files_below
+        or result.not_measured
+        or (
+            result.changed_percent is not None
+            and result.changed_percent < result.changed_threshold
+        )
+    ):
+        print(
+            "To fix: add tests that execute the changed lines listed above, "
+            "and stage them with the change."
+        )
+    elif not result.passed:
+        print(
+            "To fix: add tests for the least covered files "
+            "(`coverage report --sort=cover` lists them)."
+        )
+
+
+def markdown_report(result: Result) -> str:
+    rows = [
+        "## coverage-gate",
+        "",
+        "| measure | value | threshold |",
+        "| --- | --- | --- |",
+    ]
+    if result.total_percent is not None:
+        rows.append(
+            f"| total | {result.total_percent:.2f}% | {result.total_threshold:g}% |"
+        )
+    if result.changed_percent is not None:
+        rows.append(
+            f"| changed lines | {result.changed_percent:.2f}% | "
+            f"{result.changed_threshold:g}% |"
+        )
+    if result.uncovered_by_file or result.not_measured:
+        rows += ["", "| file | uncovered changed lines |", "| --- | --- |"]
+        rows += [
+            f"| `{path}` | {line_ranges(lines)} |"
+            for path, (_, lines) in result.uncovered_by_file.items()
+        ]
+        rows += [f"| `{path}` | not measured |" for path in result.not_measured]
+    rows += ["", "**passed**" if result.passed else "**failed**", ""]
+    return "\n".join(rows)
+
+
+def run_gate(
+    change_set: git.ChangeSet,
+    settings: config.Config,
+    root: Path,
+    *,
+    check_changed_lines: bool = True,
+    markdown: Path | None = None,
+) -> int:
+    hook_settings = settings.hook("coverage-gate")
+    commit_stage = change_set.mode == git.STAGED
+    run_tests = True
+    posargs: list[str] = []
+    if commit_stage:
+        selection = select_tests(change_set, settings)
+        if not selection.everything:
+            posargs = ["--", *(str(root / path) for path in selection.test_files)]
+            run_tests = bool(selection.test_files)
+    command = tox_command(root, hook_settings["runner"])
+    env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
+    if run_tests and posargs:
+        check_posargs(command, env_arguments, root)
+
+    result = Result(compared_with=change_set.describe())
+    with tempfile.TemporaryDirectory(prefix="testwarden-coverage-") as scratch_name:
+        scratch = Path(scratch_name)
+        if not run_tests:
+            print("coverage-gate: no test is affected by the staged change")
+            measured = coverage.Coverage(data_file=None)  # configuration only: no run
+            executed: list[str] = []
+        else:
+            returncode = run_tox(
+                command,
+                [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
+                root,
+                {"COVERAGE_FILE": str(scratch / ".coverage")},
+            )
+            if returncode != 0:
+                print(
+                    "coverage-gate: the tests failed; "
+                    "coverage is only measured on a passing run"
+                )
+                return 1
+            measured = load_coverage(scratch)
+            executed = project_files(measured, root)
+            check_data_describes_the_change(executed, change_set)
+            if not commit_stage:
+                result.total_percent = measured.report(file=io.StringIO())
+            if check_changed_lines:
+                result.changed_percent, result.uncovered_by_file = (
+                    measure_changed_lines(measured, change_set, scratch)
+                )
+        result.total_threshold = max(
+            hook_settings["fail-under"], measured.config.fail_under
+        )
+        result.changed_threshold = hook_settings["diff-fail-under"]
+        if check_changed_lines:
+            result.not_measured = never_measured(
+                measured, executed, change_set, settings
+            )
+    print_summary(result)
+    if markdown is not None:
+        markdown.write_text(markdown_report(result), encoding="utf-8")
+    return 0 if result.passed else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="coverage-gate",
+        description="Keep total coverage at the threshold and changed lines covered.",
+    )
+    git.add_change_set_arguments(parser)
+    parser.add_argument(
+        "--compare-ref",
+        help="check changed lines against REF...HEAD and run the whole suite "
+        "(for CI, e.g. origin/main)",
+    )
+    parser.add_argument(
+        "--fail-under", type=float, help="total coverage threshold (%%)"
+    )
+    parser.add_argument(
+        "--diff-fail-under", type=float, help="changed-line coverage threshold (%%)"
+    )
+    parser.add_argument("-e", "--env", help="tox environment(s) to run")
+    parser.add_argument("--runner", help="command that starts tox")
+    parser.add_argument(
+        "--markdown", type=Path, help="also write a Markdown report here"
+    )
+    args = parser.parse_args(argv)
+    try:
+        root = git.repo_root()
+        settings = config.load(
+            root,
+            {
+                "coverage-gate": {
+                    "fail-under": args.fail_under,
+                    "diff-fail-under": args.diff_fail_under,
+                    "env": args.env,
+                    "runner": args.runner,
+                }
+            },
+        )
+        if args.compare_ref:
+            change_set = git.range_changes(args.compare_ref, args.to_ref or "HEAD")
+        else:
+            change_set = git.change_set_from_arguments(args)
+        return run_gate(
+            change_set,
+            settings,
+            root,
+            check_changed_lines=change_set.mode != git.ALL_FILES,
+            markdown=args.markdown,
+        )
+    except UserError as error:
+        return report(error)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""Starting the consumer's tox: `poetry run tox` in a Poetry project, else tox.
+
+Before a run, tox itself is asked whether the environments pass {posargs} to
+their commands; otherwise tox would quietly run something other than the
+selection. Every child gets an environment without git's hook variables.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from hooks import git
+from hooks.errors import UserError
+
+POSARGS_PROBE = "testwarden-posargs-probe"
+NO_TESTS_COLLECTED = re.compile(r"\bexit 5 \(")
+EXIT_NO_TESTS_COLLECTED = 5
+
+
+def is_poetry_project(root: Path) -> bool:
+    if (root / "poetry.lock").is_file():
+        return True
+    try:
+        pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return "poetry" in pyproject.get("tool", {})
+
+
+def tox_command(root: Path, runner: str | None) -> list[str]:
+    """How to start tox here: the user's runner, `poetry run tox`, or our tox."""
+    if runner:
+        return shlex.split(runner)
+    if is_poetry_project(root):
+        if shutil.which("poetry") is None:
+            raise UserError(
+                "this is a Poetry project but `poetry` is not on PATH; "
+                "install Poetry, or pass --runner tox"
+            )
+        # "--" keeps poetry from reading tox's options as its own.
+        return ["poetry", "run", "--", "tox"]
+    return [sys.executable, "-m", "tox"]
+
+
+def _run_captured(command: list[str], root: Path) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            command,
+            cwd=root,
+            env=git.scrubbed_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UserError(f"cannot run {command[0]!r}: not found; install it") from None
+
+
+def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> None:
+    """Fail unless every environment tox would run passes {posargs} to its commands."""
+    probe = _run_captured(
+        [*command, "config", *env_arguments, "-k", "commands", "--", POSARGS_PROBE],
+        root,
+    )
+    if probe.returncode != 0:
+        lines = (probe.stderr or probe.stdout).strip().splitlines()
+        raise UserError(
+            f"tox configuration is broken: {lines[-1] if lines else 'no output'}"
+        )
+    environment = None
+    for line in probe.stdout.splitlines():
+        header = re.fullmatch(r"\[testenv:(.+)\]", line.strip())
+        if header:
+            environment = header.group(1)
+        elif line.startswith("commands =") and POSARGS_PROBE not in line:
+            raise UserError(
+                f"tox environment {environment!r} does not pass {{posargs}} to its "
+                f"commands ({line.strip()}), so tox would not run the selected "
+                "tests; in tox.ini write `commands = pytest {posargs:tests}` "
+                '(tox.toml: `commands = [["pytest", { replace = "posargs", '
+                'default = ["tests"], extend = true }]]`)'
+            )
+
+
+def run_tox(
+    command: list[str],
+    arguments: list[str],
+    root: Path,
+    extra_environment: Mapping[str, str] | None = None,
+) -> int:
+    """Run tox with its output streaming through; return its exit code."""
+    # check_posargs has already run the same command, so it exists.
+    process = subprocess.Popen(
+        [*command, *arguments],
+        cwd=root,
+        env={**git.scrubbed_environment(), **(extra_environment or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    collected_nothing = False
+    for line in process.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        collected_nothing = collected_nothing or bool(NO_TESTS_COLLECTED.search(line))
+    returncode = process.wait()
+    if collected_nothing:
+        return EXIT_NO_TESTS_COLLECTED
+    return returncode

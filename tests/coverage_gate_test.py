@@ -1,0 +1,310 @@
+"""coverage-gate running real tox, coverage.py and diff-cover on small projects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hooks import coverage_gate
+from tests.helpers import add, commit, git, write
+
+BIN = str(Path(sys.executable).parent)
+TOX_INI = """\
+[tox]
+env_list = py
+
+[testenv]
+skip_install = true
+deps =
+    pytest
+    coverage
+commands = coverage run -m pytest {posargs:tests}
+"""
+PYPROJECT = """\
+[tool.pytest.ini_options]
+pythonpath = ["."]
+
+[tool.coverage.run]
+branch = true
+"""
+OPS = "def add(a, b):\n    return a + b\n"
+TEST_OPS = "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+SUB = "\n\ndef sub(a, b):\n    if a > b:\n        return a - b\n    return 0\n"
+TEST_SUB = (
+    "from calc.ops import sub\n\n\ndef test_sub():\n"
+    "    assert sub(3, 1) == 2\n    assert sub(1, 3) == 0\n"
+)
+
+
+@pytest.fixture(scope="session")
+def tox_work_dir(tmp_path_factory) -> Path:
+    """One tox work directory for this module's environment (pytest + coverage)."""
+    return tmp_path_factory.mktemp("tox-work-coverage")
+
+
+@pytest.fixture
+def project(repo, tox_work_dir, monkeypatch) -> Path:
+    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    files = {
+        "tox.ini": TOX_INI,
+        "pyproject.toml": PYPROJECT,
+        "calc/__init__.py": "",
+        "calc/ops.py": OPS,
+        "tests/test_ops.py": TEST_OPS,
+    }
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    commit("project")
+    return repo
+
+
+def stage(files: dict[str, str]) -> None:
+    for path, text in files.items():
+        write(path, text)
+        add(path)
+
+
+def test_uncovered_new_code_is_rejected_with_its_lines(project, capfd):
+    stage({"calc/ops.py": OPS + SUB})
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert (
+        "changed lines covered: 25.00% of the staged change (threshold 87%) TOO LOW"
+        in output
+    )
+    assert "calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert "To fix: add tests that execute the changed lines" in output
+
+
+def test_new_code_with_its_tests_passes(project, capfd):
+    stage({"calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 100.00%" in output
+    assert "total coverage" not in output  # only the affected tests ran
+
+
+def test_stale_coverage_data_is_not_trusted(project, capfd):
+    stage({"calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "tests"],
+        check=True,
+        capture_output=True,
+    )
+    assert Path(".coverage").is_file()
+    git("rm", "--quiet", "--cached", "tests/test_sub.py")
+
+    assert coverage_gate.main([]) == 1
+
+    assert "calc/ops.py:6-8: below threshold" in capfd.readouterr().out
+
+
+def test_one_uncovered_file_cannot_hide_behind_covered_ones(project, capfd):
+    covered = "".join(f"VALUE_{n} = {n}\n" for n in range(30))
+    stage(
+        {
+            "calc/constants.py": covered,
+            "tests/test_constants.py": "from calc import constants\n\n\n"
+            "def test_constants():\n    assert constants.VALUE_3 == 3\n",
+            "calc/ops.py": OPS + "\n\ndef unused():\n    return 1\n",
+        }
+    )
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert (
+        "changed lines covered: 97.00% of the staged change (threshold 87%) ok"
+        in output
+    )
+    assert "calc/ops.py:6: below threshold (50% of its changed lines)" in output
+
+
+def test_changed_file_no_test_executes_is_not_measured(project, capfd):
+    stage(
+        {"calc/orphan.py": "def orphan():\n    return 1\n", "README.md": "# readme\n"}
+    )
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "no test is affected by the staged change" in output
+    assert "calc/orphan.py: not measured: no test executed this changed file" in output
+
+
+def test_omitted_files_need_no_measurement(project, capfd):
+    write("pyproject.toml", PYPROJECT + 'omit = ["calc/generated.py"]\n')
+    add("pyproject.toml")
+    commit("omit generated code")
+    stage({"calc/generated.py": "TABLE = [1, 2, 3]\n"})
+
+    assert coverage_gate.main([]) == 0
+
+
+def test_files_outside_source_or_include_need_no_measurement(project, capfd):
+    write(
+        "pyproject.toml",
+        PYPROJECT
+        + 'source = ["calc"]\n\n[tool.coverage.report]\ninclude = ["*/calc/*"]\n',
+    )
+    add("pyproject.toml")
+    commit("measure calc only")
+    stage({"scripts/release.py": "print('release')\n", "calc/extra/more.py": "X = 1\n"})
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "calc/extra/more.py: not measured" in output
+    assert "scripts/release.py" not in output
+
+
+def test_parallel_coverage_data_is_combined(project, capfd):
+    write("pyproject.toml", PYPROJECT + "parallel = true\n")
+    add("pyproject.toml")
+    commit("parallel data")
+    stage({"calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+
+    assert coverage_gate.main([]) == 0
+
+    assert "changed lines covered: 100.00%" in capfd.readouterr().out
+
+
+def test_range_without_measured_changes_reports_no_changed_lines(project, capfd):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"docs/index.md": "# docs\n"})
+    commit("docs")
+
+    assert coverage_gate.main(["--from-ref", base]) == 0
+
+    output = capfd.readouterr().out
+    assert "total coverage: 100.00%" in output
+    assert "changed lines" not in output
+
+
+def test_untracked_module_executed_by_the_tests_is_an_error(project, capsys):
+    write("calc/helper.py", "def helper():\n    return 1\n")
+    stage({"tests/test_ops.py": TEST_OPS + "\nfrom calc.helper import helper\n"})
+
+    assert coverage_gate.main([]) == 2
+
+    assert capsys.readouterr().err.startswith(
+        "testwarden: calc/helper.py: the tests executed this file but git does not track it"
+    )
+
+
+def test_unstaged_edits_to_executed_files_are_an_error(project, capsys):
+    stage({"calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+    write("calc/ops.py", OPS + SUB + "\nEXTRA = 1\n")
+
+    assert coverage_gate.main([]) == 2
+
+    assert "calc/ops.py: the tests executed this file as it is in the working tree" in (
+        capsys.readouterr().err
+    )
+
+
+def test_whole_suite_total_against_the_threshold_in_a_range(project, capfd):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"calc/ops.py": OPS + SUB})
+    commit("uncovered sub")
+
+    assert coverage_gate.main(["--compare-ref", base, "--diff-fail-under", "0"]) == 1
+
+    output = capfd.readouterr().out
+    assert "total coverage: 54.55% (threshold 87%) TOO LOW" in output
+    assert "calc/ops.py:6-8: uncovered (25% of its changed lines)" in output
+    assert "To fix: add tests for the least covered files" in output
+
+
+def test_stricter_consumer_threshold_wins(project, capfd):
+    write("pyproject.toml", PYPROJECT + "\n[tool.coverage.report]\nfail_under = 99\n")
+    add("pyproject.toml")
+    commit("strict")
+
+    assert coverage_gate.main(["--all-files", "--fail-under", "50"]) == 0
+
+    assert "total coverage: 100.00% (threshold 99%) ok" in capfd.readouterr().out
+
+
+def test_range_from_pre_commit_variables_and_markdown(
+    project, capfd, monkeypatch, tmp_path
+):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+    commit("covered sub")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    markdown = tmp_path / "coverage.md"
+
+    assert coverage_gate.main(["--markdown", str(markdown)]) == 0
+
+    assert "total coverage: 100.00% (threshold 87%) ok" in capfd.readouterr().out
+    report = markdown.read_text()
+    assert "| total | 100.00% | 87% |" in report
+    assert "| changed lines | 100.00% | 87% |" in report
+    assert "**passed**" in report
+
+
+def test_markdown_lists_uncovered_files(project, capfd, tmp_path):
+    stage({"calc/ops.py": OPS + SUB, "calc/orphan.py": "X = 1\n"})
+    markdown = tmp_path / "coverage.md"
+
+    assert coverage_gate.main(["--markdown", str(markdown)]) == 1
+
+    report = markdown.read_text()
+    assert "| `calc/ops.py` | 6-8 |" in report
+    assert "| `calc/orphan.py` | not measured |" in report
+    assert "**failed**" in report
+
+
+def test_failing_tests_fail_the_gate(project, capfd):
+    stage({"calc/ops.py": OPS.replace("a + b", "a - b")})
+
+    assert coverage_gate.main([]) == 1
+
+    assert "the tests failed; coverage is only measured on a passing run" in (
+        capfd.readouterr().out
+    )
+
+
+def test_environment_without_coverage_says_what_to_add(project, capsys):
+    write("tox.ini", TOX_INI.replace("coverage run -m pytest", "pytest"))
+    add("tox.ini")
+
+    assert coverage_gate.main([]) == 2
+
+    error = capsys.readouterr().err
+    assert "produced no coverage data" in error
+    assert "commands = coverage run -m pytest {posargs}" in error
+
+
+def test_unknown_compare_ref_is_a_one_line_error(project, capsys):
+    assert coverage_gate.main(["--compare-ref", "origin/nowhere"]) == 2
+
+    assert "cannot find the revision 'origin/nowhere'" in capsys.readouterr().err
+
+
+def test_nothing_to_measure(project, capfd):
+    stage({"README.md": "# readme\n"})
+
+    assert coverage_gate.main([]) == 0
+
+    assert "no test is affected by the staged change" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [([], ""), ([7], "7"), ([3, 4, 5, 9], "3-5, 9"), ([9, 1, 2], "1-2, 9")],
+)
+def test_line_ranges(lines, expected):
+    assert coverage_gate.line_ranges(lines) == expected
