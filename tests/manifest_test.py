@@ -9,7 +9,7 @@ import tomllib
 import pytest
 import yaml
 
-from hooks import cli
+from hooks import cli, config
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +71,32 @@ def test_ci_runs_the_test_command_from_the_readme(project_root):
     block = readme.split("<!-- test-command -->\n```sh\n", 1)[1].split("```", 1)[0]
     assert block.strip().count("\n") == 0, "the test command is one line"
     assert "<!-- test-command -->" in ci_script
+
+
+@pytest.mark.parametrize("hook_id", sorted(cli.HOOK_MODULES))
+def test_every_option_of_every_hook_is_documented(hook_id, project_root, capsys):
+    readme = (project_root / "README.md").read_text()
+    with pytest.raises(SystemExit):
+        cli.main([hook_id, "--help"])
+    help_text = capsys.readouterr().out
+
+    options = {
+        word.rstrip(",")
+        for word in help_text.split()
+        if word.startswith("--") and word != "--help"
+    }
+
+    assert options, help_text
+    for option in options:
+        assert f"`{option}" in readme or f"{option}`" in readme, f"{hook_id} {option}"
+
+
+def test_every_configuration_key_is_documented(project_root):
+    readme = (project_root / "README.md").read_text()
+
+    for key, setting in config.SCHEMA.items():
+        assert f"`{key}" in readme or f"[tool.testwarden.{key}]" in readme, key
+        if isinstance(setting, dict):
+            for sub_key in setting:
+                documented = f"`{sub_key}`" in readme or f"\n{sub_key} = " in readme
+                assert documented, f"{key}.{sub_key}"
