@@ -21,6 +21,7 @@ HOOK_MODULES = {
 # command -> "module:function" taking argv, for commands that are not hooks.
 COMMANDS = {
     "baseline": "hooks.forbid_mock_data:baseline_main",
+    "check": "hooks.check:main",
 }
 
 

@@ -26,6 +26,7 @@ from hooks import config as config_module
 from hooks import git
 from hooks.config import Config, Exemption
 from hooks.errors import UserError, report
+from hooks.findings import HookReport
 from hooks.suite_inventory import (
     MODIFY_ITEMS_HOOK,
     ChangedTestFiles,
@@ -55,6 +56,7 @@ class SwitchedOff:
     message: str
     # Collected cases it switches off; None when no count of new tests can replace it.
     cases: int | None
+    rule: str
 
     def location(self) -> str:
         return f"{display_path(self.path)}:{self.line}"
@@ -90,6 +92,7 @@ def _added_skips(pair: TestPair) -> list[SwitchedOff]:
                 f"{display_path(pair.after_path)}::{pair.after.qualname} is newly "
                 f"switched off by {marker.describe()}",
                 marker.cases or collected_count(pair.after),
+                "new-skip",
             )
             for marker in markers[:extra]
         )
@@ -116,6 +119,7 @@ def _disabled_tests(files: ChangedTestFiles, paired: PairedTests) -> list[Switch
                     before_path,
                     f"{display_path(before_path)}::{test.qualname} is {how}",
                     collected_count(test),
+                    "disabled-test",
                 )
             )
     return switched_off
@@ -151,6 +155,7 @@ def _added_filters(files: ChangedTestFiles) -> list[SwitchedOff]:
                     before_path,
                     message,
                     None,
+                    "collection-filter",
                 )
             )
     return switched_off
@@ -203,73 +208,81 @@ def find_switched_off_tests(
     return findings
 
 
-def _reasonless_comments(files: ChangedTestFiles) -> list[str]:
+def _reasonless_comments(files: ChangedTestFiles) -> list[tuple[str, int]]:
     return [
-        f"{display_path(path)}:{line}: `# testwarden: allow-skip` needs a reason: "
-        'write reason="why this test is switched off"'
+        (display_path(path), line)
         for path, inventory in files.after.items()
         for line, reason in sorted(inventory.allow_skip.items())
         if not reason
     ]
 
 
-def check(change_set: git.ChangeSet, config: Config) -> int:
+def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     files = read_changed_test_files(change_set, config.is_test_file)
-    retv = 0
+    report = HookReport(HOOK_ID)
+    report.fix = (
+        f"remove the skip, or follow the guideline {GUIDELINE} by adding at least "
+        "as many new, unskipped tests to the same file; if the skip is deliberate, say why "
+        'on its line: `@pytest.mark.skip(reason="...")  # testwarden: allow-skip '
+        'reason="why"`, or in pyproject.toml:\n'
+        f"  [tool.testwarden.{HOOK_ID}]\n"
+        '  allow = [{ test = "tests/test_x.py::test_name", reason = "why" }]'
+    )
     for unparsable in files.unparsable:
         if unparsable.side == "after":
-            print(
-                f"{unparsable.location()}: cannot parse this test file ({unparsable.revision}): "
-                f"{unparsable.reason}; its skips cannot be checked"
+            report.block(
+                "unparsable",
+                display_path(unparsable.path),
+                unparsable.line,
+                f"cannot parse this test file ({unparsable.revision}): "
+                f"{unparsable.reason}; its skips cannot be checked",
             )
-            retv = 1
         else:
-            print(
+            report.notes.append(
                 f"{unparsable.location()}: note: did not parse before the change "
                 f"({unparsable.revision}): {unparsable.reason}; nothing to compare against"
             )
-    for message in _reasonless_comments(files):
-        print(message)
-        retv = 1
+    for path, line in _reasonless_comments(files):
+        report.block(
+            "exemption-without-reason",
+            path,
+            line,
+            '`# testwarden: allow-skip` needs a reason: write reason="why this test is '
+            'switched off"',
+        )
     if change_set.mode == git.ALL_FILES:
-        print(
+        report.notes.append(
             f"{HOOK_ID}: --all-files has no before side, so existing skips are taken as "
             f"the baseline; checked that the {len(files.after)} test files parse and that "
             "every allow-skip comment has a reason. Check a commit or a range "
             "(--from-ref/--to-ref) to find newly switched-off tests."
         )
-        return retv
+        return report
 
     findings = find_switched_off_tests(files, config.hook(HOOK_ID)["allow"])
     for item in findings.blocked:
-        print(f"{item.location()}: {item.message}")
-        retv = 1
+        report.block(item.rule, display_path(item.path), item.line, item.message)
     for item in findings.replaced:
-        print(f"{item.location()}: note: {item.message}; new tests replace it")
+        report.notes.append(
+            f"{item.location()}: note: {item.message}; new tests replace it"
+        )
     for path, (needed, added) in findings.replacement_counts.items():
         verdict = (
             "accepted, as the guideline asks"
             if needed <= added
             else f"add {needed - added} more in this file or in a new test file"
         )
-        print(
+        report.notes.append(
             f"{display_path(path)}: {needed} test case(s) switched off, {added} new unskipped "
             f"test case(s) added in their place: {verdict} ({GUIDELINE})"
         )
     for item, reason in findings.exempted:
-        print(f"{item.location()}: exempt: {item.message}; reason: {reason}")
-    if findings.exempted:
-        print(f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used")
-    if retv:
-        print(
-            f"To fix: remove the skip, or follow the guideline {GUIDELINE} by adding at least "
-            "as many new, unskipped tests to the same file; if the skip is deliberate, say why "
-            'on its line: `@pytest.mark.skip(reason="...")  # testwarden: allow-skip '
-            'reason="why"`, or in pyproject.toml:\n'
-            f"  [tool.testwarden.{HOOK_ID}]\n"
-            '  allow = [{ test = "tests/test_x.py::test_name", reason = "why" }]'
+        report.notes.append(
+            f"{item.location()}: exempt: {item.message}; reason: {reason}"
         )
-    return retv
+    if findings.exempted:
+        report.notes.append(f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used")
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,9 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         change_set = git.change_set_from_arguments(args)
-        return check(change_set, config_module.load(git.repo_root()))
+        hook_report = check(change_set, config_module.load(git.repo_root()))
     except UserError as error:
         return report(error)
+    hook_report.print_text()
+    return hook_report.exit_code
 
 
 if __name__ == "__main__":

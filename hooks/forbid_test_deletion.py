@@ -22,6 +22,7 @@ from hooks import config as config_module
 from hooks import git
 from hooks.config import Config, Exemption
 from hooks.errors import UserError, report
+from hooks.findings import HookReport
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
     ChangedTestFiles,
@@ -51,8 +52,11 @@ class Removal:
     # A lost test's definition, to recognise it if another test file still has it.
     test: TestDefinition | None = None
 
+    def location_path(self) -> str:
+        return display_path(self.path)
+
     def location(self) -> str:
-        shown = display_path(self.path)
+        shown = self.location_path()
         return f"{shown}:{self.line}" if self.line else shown
 
 
@@ -209,69 +213,71 @@ def find_removed_tests(
     return findings
 
 
-def check(change_set: git.ChangeSet, config: Config) -> int:
+def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     files = read_changed_test_files(change_set, config.is_test_file)
     findings = find_removed_tests(
         files, config.hook(HOOK_ID)["allow"], config.is_test_file
     )
-    retv = 0
+    report = HookReport(HOOK_ID)
     for removal in findings.removals:
-        print(f"{removal.location()}: {removal.message}")
-        retv = 1
+        report.block(
+            "removed-test", removal.location_path(), removal.line, removal.message
+        )
     for unparsable in files.unparsable:
         if unparsable.side == "after":
-            print(
-                f"{unparsable.location()}: cannot parse this test file ({unparsable.revision}): "
-                f"{unparsable.reason}; its tests cannot be counted"
+            report.block(
+                "unparsable",
+                display_path(unparsable.path),
+                unparsable.line,
+                f"cannot parse this test file ({unparsable.revision}): "
+                f"{unparsable.reason}; its tests cannot be counted",
             )
-            retv = 1
         else:
-            print(
+            report.notes.append(
                 f"{unparsable.location()}: note: did not parse before the change "
                 f"({unparsable.revision}): {unparsable.reason}; pytest collected nothing "
                 "from it, so nothing in it can be lost"
             )
     for removal in findings.replaced:
-        print(
+        report.notes.append(
             f"{removal.location()}: note: {removal.message}; counted as replaced: the changed "
             f"test files collect {findings.collected_after} tests after the change, "
             f"{findings.collected_before} before"
         )
     for removal, path in findings.kept_elsewhere:
-        print(
+        report.notes.append(
             f"{removal.location()}: note: {removal.message}; not lost: "
             f"{display_path(path)} still defines it, identically"
         )
     for removal, exemption in findings.exempted:
-        print(
+        report.notes.append(
             f"{removal.location()}: exempt: {removal.message}; reason: {exemption.reason}"
         )
     if findings.exempted:
-        print(
+        report.notes.append(
             f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used from [tool.testwarden.{HOOK_ID}]"
         )
     if change_set.mode == git.ALL_FILES:
-        print(
+        report.notes.append(
             f"{HOOK_ID}: --all-files has no before side, so no test can be missing; "
             f"checked that the {len(files.after)} test files parse. Check a commit "
             "or a range (--from-ref/--to-ref) to find removed tests."
         )
     if findings.removals:
-        print(
+        report.notes.append(
             f"{HOOK_ID}: {change_set.describe()} removes tests: the changed test files "
             f"collect {findings.collected_before} tests before and {findings.collected_after} after."
         )
-    if retv:
-        print(
-            "To fix: restore the tests, or move them (a test with the same name or "
-            "the same body elsewhere counts as moved), or add new tests so that the "
-            "changed test files collect as many tests as before; make every test "
-            "file parse. If the removal is deliberate, name it with a reason in "
-            "pyproject.toml:\n"
-            f"  [tool.testwarden.{HOOK_ID}]\n"
-            '  allow = [{ test = "tests/test_x.py::test_name", reason = "why it goes" }]'
-        )
-    return retv
+    report.fix = (
+        "restore the tests, or move them (a test with the same name or "
+        "the same body elsewhere counts as moved), or add new tests so that the "
+        "changed test files collect as many tests as before; make every test "
+        "file parse. If the removal is deliberate, name it with a reason in "
+        "pyproject.toml:\n"
+        f"  [tool.testwarden.{HOOK_ID}]\n"
+        '  allow = [{ test = "tests/test_x.py::test_name", reason = "why it goes" }]'
+    )
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -284,9 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         change_set = git.change_set_from_arguments(args)
-        return check(change_set, config_module.load(git.repo_root()))
+        hook_report = check(change_set, config_module.load(git.repo_root()))
     except UserError as error:
         return report(error)
+    hook_report.print_text()
+    return hook_report.exit_code
 
 
 if __name__ == "__main__":

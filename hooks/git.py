@@ -217,6 +217,29 @@ def range_changes(from_ref: str, to_ref: str) -> ChangeSet:
     return ChangeSet(RANGE, base, to_commit, tuple(parse_raw_diff(diff)))
 
 
+def commit_changes(commit: str) -> ChangeSet:
+    """What one commit changed against its first parent (or against nothing)."""
+    commit = resolve_commit(commit)
+    try:
+        parent = resolve_commit(commit + "^")
+    except GitError:
+        parent = empty_tree()
+    diff = run("diff", *_RAW_DIFF_OPTIONS, parent, commit, "--")
+    return ChangeSet(RANGE, parent, commit, tuple(parse_raw_diff(diff)))
+
+
+def commits_between(from_ref: str, to_ref: str) -> list[str]:
+    """The non-merge commits TO has and FROM has not, oldest first."""
+    listing = run(
+        "rev-list",
+        "--reverse",
+        "--no-merges",
+        f"{resolve_commit(from_ref)}..{resolve_commit(to_ref)}",
+        "--",
+    )
+    return listing.decode().split()
+
+
 def all_files() -> ChangeSet:
     """Every file in the index, as if added to an empty repository."""
     head_commit()  # outside a repository, fail with that message

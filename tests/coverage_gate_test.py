@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks import coverage_gate
+from hooks import check, coverage_gate
 from tests.helpers import add, commit, git, write
 
 BIN = str(Path(sys.executable).parent)
@@ -308,3 +309,16 @@ def test_nothing_to_measure(project, capfd):
 )
 def test_line_ranges(lines, expected):
     assert coverage_gate.line_ranges(lines) == expected
+
+
+def test_testwarden_check_runs_the_gate_on_the_range(project, capfd):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"calc/ops.py": OPS + SUB})
+    commit("uncovered sub")
+
+    assert check.main(["--from-ref", base, "--run-tests", "--format", "json"]) == 1
+
+    captured = capfd.readouterr()
+    [finding] = [json.loads(line) for line in captured.out.splitlines()]
+    assert (finding["hook"], finding["rule"]) == ("coverage-gate", "coverage")
+    assert "total coverage: 54.55% (threshold 87%) TOO LOW" in captured.err
