@@ -25,6 +25,8 @@ from hooks.findings import Finding, HookReport, github_annotations, json_lines
 GUARD_HOOKS = {
     "forbid-test-deletion": "hooks.forbid_test_deletion",
     "forbid-skipped-tests": "hooks.forbid_skipped_tests",
+    "forbid-mock-data": "hooks.forbid_mock_data",
+    "protect-guardrails": "hooks.protect_guardrails",
 }
 BOLD_RED, DIM, RESET = "\033[1;31m", "\033[2m", "\033[0m"
 

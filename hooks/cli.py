@@ -17,6 +17,7 @@ HOOK_MODULES = {
     "forbid-test-deletion": "hooks.forbid_test_deletion",
     "forbid-skipped-tests": "hooks.forbid_skipped_tests",
     "forbid-mock-data": "hooks.forbid_mock_data",
+    "protect-guardrails": "hooks.protect_guardrails",
 }
 # command -> "module:function" taking argv, for commands that are not hooks.
 COMMANDS = {

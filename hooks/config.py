@@ -127,6 +127,37 @@ def _relative_path(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class GuardrailExemption:
+    """A deliberate weakening of a guardrail: the finding id it accepts and why."""
+
+    guardrail: str
+    reason: str
+
+
+def _guardrail_exemptions(value: object) -> tuple[GuardrailExemption, ...]:
+    expected = (
+        'a list of { guardrail = "finding id", reason = "why" } tables, '
+        "each with a reason"
+    )
+    if not isinstance(value, list):
+        raise TypeError(expected)
+    exemptions = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"guardrail", "reason"}
+            or not all(
+                isinstance(item, str) and item.strip() for item in entry.values()
+            )
+        ):
+            raise TypeError(expected)
+        exemptions.append(
+            GuardrailExemption(entry["guardrail"].strip(), entry["reason"].strip())
+        )
+    return tuple(exemptions)
+
+
+@dataclass(frozen=True)
 class Setting:
     convert: Callable[[object], Any]
     default: Any
@@ -156,6 +187,9 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
     "mock-data": {
         "allow-patch": Setting(_allowed_patches, ()),
         "baseline": Setting(_relative_path, DEFAULT_MOCK_DATA_BASELINE),
+    },
+    "protect-guardrails": {
+        "allow": Setting(_guardrail_exemptions, ()),
     },
 }
 

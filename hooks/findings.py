@@ -37,6 +37,8 @@ class HookReport:
     notes: list[str] = field(default_factory=list)
     # How to fix what blocks; printed only when something does.
     fix: str = ""
+    # The hook rewrote a file (as a pre-commit fixer does): exit 1 to restage.
+    fixed_files: bool = False
 
     def block(self, rule: str, path: str, line: int | None, message: str) -> None:
         self.findings.append(Finding(self.hook, rule, path, line, message))
@@ -49,7 +51,7 @@ class HookReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.findings else 0
+        return 1 if self.findings or self.fixed_files else 0
 
     def print_text(self, stream: TextIO | None = None) -> None:
         stream = stream or sys.stdout

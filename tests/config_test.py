@@ -41,7 +41,7 @@ def test_values_from_pyproject(tmp_path):
     assert settings.source == tmp_path / "pyproject.toml"
     assert settings.test_files == ("spec/**",)
     assert settings.coverage_threshold == 92.5
-    assert settings.hook("coverage-gate") == {"fail-under": 92.5}
+    assert settings.hook("coverage-gate")["fail-under"] == 92.5
 
 
 def test_command_line_overrides_the_file(tmp_path):

@@ -293,3 +293,34 @@ def test_scrubbed_environment_defaults_to_this_process(repo, monkeypatch):
 
     assert "GIT_INDEX_FILE" not in scrubbed
     assert scrubbed["HOME"] == os.environ["HOME"]
+
+
+def test_commit_changes_of_the_first_and_a_later_commit(repo):
+    write("a.py", "a = 1\n")
+    add("a.py")
+    first = commit("first")
+    write("b.py", "b = 1\n")
+    add("b.py")
+    second = commit("second")
+
+    root_change = gitlayer.commit_changes(first)
+    later_change = gitlayer.commit_changes(second)
+
+    assert root_change.before_rev == gitlayer.empty_tree()
+    assert [change.path for change in root_change.changes] == ["a.py"]
+    assert later_change.before_rev == first
+    assert [change.path for change in later_change.changes] == ["b.py"]
+    assert gitlayer.commits_between(first, second) == [second]
+
+
+def test_working_tree_blobs_match_what_git_would_stage(repo):
+    write("a.py", "a = 1\n")
+    add("a.py")
+    write("a.py", "a = 2\n")
+
+    [blob] = gitlayer.working_tree_blobs(["a.py"]).values()
+
+    assert blob != gitlayer.tracked_blobs()["a.py"]
+    add("a.py")
+    assert blob == gitlayer.tracked_blobs()["a.py"]
+    assert gitlayer.working_tree_blobs([]) == {}

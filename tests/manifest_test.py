@@ -98,5 +98,9 @@ def test_every_configuration_key_is_documented(project_root):
         assert f"`{key}" in readme or f"[tool.testwarden.{key}]" in readme, key
         if isinstance(setting, dict):
             for sub_key in setting:
-                documented = f"`{sub_key}`" in readme or f"\n{sub_key} = " in readme
+                documented = (
+                    f"`{sub_key}`" in readme
+                    or f"`{key}.{sub_key}`" in readme
+                    or f"\n{sub_key} = " in readme
+                )
                 assert documented, f"{key}.{sub_key}"

@@ -1,0 +1,481 @@
+"""The guardrail settings one side of a change holds, read as the tools read them.
+
+protect-guardrails compares two of these. coverage.py's settings come from the
+first of its configuration files that has any (.coveragerc, setup.cfg,
+tox.ini, pyproject.toml), pytest's from the first of its ini files, pre-commit's
+through pre-commit's own loader, testwarden's through hooks.config's
+converters. Only the repository root counts: that is where the tools look when
+the hooks run. A file one side cannot read is a problem of that side.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import tempfile
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pre_commit.clientlib import InvalidConfigError, load_config
+
+from hooks import config, git
+from hooks.baseline import Baseline
+from hooks.cli import HOOK_MODULES
+from hooks.errors import UserError
+
+PYPROJECT = "pyproject.toml"
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+# coverage.py's order; .coveragerc counts whenever it exists.
+COVERAGE_FILES = (".coveragerc", "setup.cfg", "tox.ini", PYPROJECT)
+# pytest's order, with the section that makes each file its configuration.
+PYTEST_FILES = (
+    ("pytest.ini", None),
+    (".pytest.ini", None),
+    (PYPROJECT, "tool.pytest.ini_options"),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+ROOT_FILES = frozenset(
+    {*COVERAGE_FILES, *(name for name, _ in PYTEST_FILES), PRE_COMMIT_CONFIG}
+)
+PYTEST_DEFAULT_NORECURSEDIRS = (
+    "*.egg",
+    ".*",
+    "_darcs",
+    "build",
+    "CVS",
+    "dist",
+    "node_modules",
+    "venv",
+    "{arch}",
+)
+COVERAGE_DEFAULT_EXCLUDE = (r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",)
+# addopts that keep tests from being collected or run.
+HIDING_OPTIONS = ("--ignore", "--ignore-glob", "--deselect", "-k", "-m", "-p")
+EVERY_DIRECTORY = ("(unset: every directory)",)
+# Our manifest's stages: what a hook without its own `stages` runs at.
+MANIFEST_STAGES = ("pre-commit", "pre-push", "manual")
+# pre-commit's top-level file filters, and what leaves every file in.
+FILTER_DEFAULTS = {"files": "", "exclude": "^$"}
+# Files whose commands may carry a coverage threshold on a command line.
+COMMAND_FILES = config.globs_to_regex(
+    (
+        "/pyproject.toml",
+        "/setup.cfg",
+        "/tox.ini",
+        "/pytest.ini",
+        "Makefile",
+        "*.mk",
+        "noxfile.py",
+        "*.sh",
+        "/.pre-commit-config.yaml",
+        "/.github/workflows/*.yml",
+        "/.github/workflows/*.yaml",
+        "/.gitlab-ci.yml",
+        "/.circleci/config.yml",
+        "/azure-pipelines.yml",
+        "Jenkinsfile",
+    )
+)
+_NUMBER = r"(?:=|\s+)[\"']?(\d+(?:\.\d+)?)"
+COMMAND_THRESHOLDS = {
+    "pytest.--cov-fail-under": re.compile(r"--cov-fail-under" + _NUMBER),
+    "diff-cover.--fail-under": re.compile(r"diff[-_]cover\b.*?--fail-under" + _NUMBER),
+    "coverage.--fail-under": re.compile(
+        r"\bcoverage\s+(?:report|xml|html|json|lcov)\b.*?--fail-under" + _NUMBER
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One guardrail setting as one side holds it, and where (line None: unset)."""
+
+    path: str
+    line: int | None
+    value: Any
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A testwarden hook as pre-commit runs it from one side's configuration."""
+
+    repo: str
+    rev: str | None
+    runs: str  # the entry and language the configuration overrides, if any
+    files: str
+    exclude: str
+    stages: frozenset[str]
+    line: int | None
+
+
+@dataclass
+class Side:
+    """Everything protect-guardrails compares, on one side of the change."""
+
+    revision: str
+    thresholds: dict[str, Setting] = field(default_factory=dict)
+    # An entry added to one of these hides tests or findings.
+    widenable: dict[str, Setting] = field(default_factory=dict)
+    # An entry removed from one of these hides tests.
+    narrowable: dict[str, Setting] = field(default_factory=dict)
+    hooks: dict[str, Hook] = field(default_factory=dict)
+    hook_filters: dict[str, Setting] = field(default_factory=dict)
+    exclusion_markers: tuple[str, ...] = COVERAGE_DEFAULT_EXCLUDE
+    exemptions: tuple[config.GuardrailExemption, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+
+def read_side(revision: str | None) -> Side:
+    """The guardrail settings of REVISION's tree (None: the index)."""
+    blobs = git.tracked_blobs(revision)
+    wanted = {path: blobs[path] for path in ROOT_FILES if path in blobs}
+    contents = git.read_blobs(wanted.values())
+    texts = {}
+    side = Side(revision[:12] if revision else "the index")
+    for path, blob in wanted.items():
+        try:
+            texts[path] = contents[blob].decode("utf-8")
+        except UnicodeDecodeError as error:
+            side.problems.append(f"{path}: not UTF-8 ({error.reason})")
+    pyproject = _toml(texts, side)
+    _read_testwarden(side, texts.get(PYPROJECT, ""), pyproject, blobs)
+    _read_coverage(side, texts, pyproject)
+    _read_pytest(side, texts, pyproject)
+    _read_pre_commit(side, texts.get(PRE_COMMIT_CONFIG))
+    return side
+
+
+def _toml(texts: dict[str, str], side: Side) -> dict[str, Any]:
+    try:
+        return tomllib.loads(texts.get(PYPROJECT, ""))
+    except tomllib.TOMLDecodeError as error:
+        side.problems.append(f"{PYPROJECT}: invalid TOML: {error}")
+        texts.pop(PYPROJECT)
+        return {}
+
+
+def where(path: str, line: int | None) -> str:
+    return f"{path}:{line}" if line else path
+
+
+def line_of(text: str, section: str, key: str) -> int | None:
+    """The line setting KEY in [SECTION] of an ini or TOML text."""
+    in_section = False
+    setting = re.compile(r"[\"']?" + re.escape(key) + r"[\"']?\s*[=:]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = re.sub(r"[\s\"']", "", stripped) == f"[{section}]"
+        elif in_section and setting.match(stripped):
+            return number
+    return None
+
+
+def _table(document: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        document = document.get(key, {})
+        if not isinstance(document, dict):
+            return {}
+    return document
+
+
+def _read_testwarden(
+    side: Side, text: str, pyproject: Mapping[str, Any], blobs: Mapping[str, str]
+) -> None:
+    table = _table(pyproject, "tool", "testwarden")
+
+    def value(hook_id: str, key: str) -> Setting:
+        section = f"tool.testwarden.{hook_id}"
+        line = line_of(text, section, key)
+        setting = config.SCHEMA[hook_id][key]
+        raw = _table(table, hook_id).get(key)
+        try:
+            converted = setting.default if raw is None else setting.convert(raw)
+        except TypeError as expected:
+            side.problems.append(
+                f"{where(PYPROJECT, line)}: [{section}] {key!r} must be {expected}, "
+                f"got {raw!r}"
+            )
+            converted = setting.default
+        return Setting(PYPROJECT, line, converted)
+
+    for key in ("fail-under", "diff-fail-under"):
+        side.thresholds[f"coverage-gate.{key}"] = value("coverage-gate", key)
+    for hook_id, key, shown in (
+        ("forbid-test-deletion", "allow", lambda entry: entry.test),
+        ("forbid-skipped-tests", "allow", lambda entry: entry.test),
+        ("mock-data", "allow-patch", lambda entry: entry.target),
+    ):
+        entries = value(hook_id, key)
+        side.widenable[f"{hook_id}.{key}"] = Setting(
+            entries.path, entries.line, tuple(map(shown, entries.value))
+        )
+    side.exemptions = value("protect-guardrails", "allow").value
+    baseline_path = value("mock-data", "baseline").value
+    side.widenable["mock-data.baseline"] = _baseline(side, baseline_path, blobs)
+
+
+def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> Setting:
+    if path not in blobs:
+        return Setting(path, None, ())
+    content = git.read_blobs([blobs[path]])[blobs[path]]
+    try:
+        counts = Baseline.parse(content, path).counts
+    except UserError as error:
+        side.problems.append(str(error))
+        counts = {}
+    entries = tuple(
+        ":".join(key) for key, count in sorted(counts.items()) for _ in range(count)
+    )
+    return Setting(path, None, entries)
+
+
+def _ini(texts: dict[str, str], path: str, side: Side) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(texts.get(path, ""), path)
+    except configparser.Error as error:
+        side.problems.append(
+            f"{path}: invalid ini file: {' '.join(str(error).split())}"
+        )
+        texts.pop(path)
+        parser = configparser.RawConfigParser()
+    return parser
+
+
+def _coverage_source(
+    texts: dict[str, str], pyproject: Mapping[str, Any], side: Side
+) -> tuple[str, Any]:
+    """Where coverage.py takes its settings from: (file, section -> options)."""
+    for path in COVERAGE_FILES:
+        if path not in texts:
+            continue
+        if path == PYPROJECT:
+            tables = _table(pyproject, "tool", "coverage")
+            if tables:
+                return path, {
+                    f"tool.coverage.{name}": _table(tables, name)
+                    for name in ("run", "report")
+                }
+            continue
+        parser = _ini(texts, path, side)
+        prefixes = ("", "coverage:") if path == ".coveragerc" else ("coverage:",)
+        sections = {}
+        for name in ("run", "report"):
+            for prefix in prefixes:
+                if parser.has_section(prefix + name):
+                    sections[prefix + name] = dict(parser.items(prefix + name))
+        if sections or path == ".coveragerc":
+            return path, sections
+    return PYPROJECT, {}
+
+
+def _split(value: Any, pattern: str) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(item).strip() for item in value)
+    return tuple(item.strip() for item in re.split(pattern, str(value)) if item.strip())
+
+
+def _read_coverage(
+    side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]
+) -> None:
+    path, sections = _coverage_source(texts, pyproject, side)
+    text = texts.get(path, "")
+
+    def setting(table: str, key: str, default: Any, parse) -> Setting:
+        for section, options in sections.items():
+            if section.endswith(table) and key in options:
+                return Setting(path, line_of(text, section, key), parse(options[key]))
+        return Setting(path, None, default)
+
+    side.thresholds["coverage.fail_under"] = setting("report", "fail_under", 0.0, float)
+    for table in ("run", "report"):
+        side.widenable[f"coverage.{table}.omit"] = setting(
+            table, "omit", (), lambda value: _split(value, r"[,\n]")
+        )
+    for key, default in (
+        ("exclude_lines", COVERAGE_DEFAULT_EXCLUDE),
+        ("exclude_also", ()),
+    ):
+        side.widenable[f"coverage.{key}"] = setting(
+            "report", key, default, lambda value: _split(value, r"\n")
+        )
+    markers = [
+        *side.widenable["coverage.exclude_lines"].value,
+        *side.widenable["coverage.exclude_also"].value,
+    ]
+    # A marker is a comment; a code pattern (`if TYPE_CHECKING:`) excludes by design.
+    side.exclusion_markers = tuple(
+        dict.fromkeys([*COVERAGE_DEFAULT_EXCLUDE, *(m for m in markers if "#" in m)])
+    )
+
+
+def _pytest_source(
+    texts: dict[str, str], pyproject: Mapping[str, Any], side: Side
+) -> tuple[str, str, Mapping[str, Any]]:
+    """Where pytest takes its ini options from: (file, section, options)."""
+    for path, section in PYTEST_FILES:
+        if path not in texts:
+            continue
+        if path == PYPROJECT:
+            options = _table(pyproject, "tool", "pytest", "ini_options")
+            if options:
+                return path, section, options
+            continue
+        parser = _ini(texts, path, side)
+        if section is None or parser.has_section(section):
+            section = section or "pytest"
+            options = dict(parser.items(section)) if parser.has_section(section) else {}
+            return path, section, options
+    return PYPROJECT, "tool.pytest.ini_options", {}
+
+
+def hiding_options(addopts: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Option -> the values it is given, for each option that hides tests."""
+    found: dict[str, list[str]] = {option: [] for option in HIDING_OPTIONS}
+    words = iter(addopts)
+    for word in words:
+        option, equals, value = word.partition("=")
+        if option in found and equals and option.startswith("--"):
+            found[option].append(value)
+        elif word in found:
+            found[word].append(next(words, ""))
+        elif word[:2] in found and len(word) > 2:
+            found[word[:2]].append(word[2:])
+    found["-p"] = [plugin for plugin in found["-p"] if plugin.startswith("no:")]
+    return {option: tuple(values) for option, values in found.items()}
+
+
+def _read_pytest(
+    side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]
+) -> None:
+    path, section, options = _pytest_source(texts, pyproject, side)
+    text = texts.get(path, "")
+
+    def where(key: str) -> tuple[str, int | None]:
+        return path, line_of(text, section, key)
+
+    addopts = options.get("addopts", "")
+    try:
+        words = addopts if isinstance(addopts, list) else shlex.split(addopts)
+    except ValueError as error:
+        side.problems.append(f"{path}: [{section}] addopts: {error}")
+        words = []
+    for option, values in hiding_options(words).items():
+        side.widenable[f"pytest.addopts.{option}"] = Setting(*where("addopts"), values)
+    side.widenable["pytest.norecursedirs"] = Setting(
+        *where("norecursedirs"),
+        _split(options.get("norecursedirs", PYTEST_DEFAULT_NORECURSEDIRS), r"\s+"),
+    )
+    side.narrowable["pytest.testpaths"] = Setting(
+        *where("testpaths"), _split(options.get("testpaths", EVERY_DIRECTORY), r"\s+")
+    )
+
+
+def _read_pre_commit(side: Side, text: str | None) -> None:
+    if text is None:
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, PRE_COMMIT_CONFIG)
+        path.write_text(text, encoding="utf-8")
+        try:
+            loaded = load_config(str(path))
+        except InvalidConfigError as error:
+            message = " ".join(str(error).replace(str(path), "").split())
+            side.problems.append(
+                f"{PRE_COMMIT_CONFIG}: pre-commit cannot load it: {message}"
+            )
+            return
+    for key in FILTER_DEFAULTS:
+        line = _first_line(text, re.compile(rf"{key}\s*:"))
+        side.hook_filters[key] = Setting(PRE_COMMIT_CONFIG, line, loaded[key])
+    seen: dict[str, int] = {}
+    for repo in loaded["repos"]:
+        for hook in repo["hooks"]:
+            if hook["id"] not in HOOK_MODULES:
+                continue
+            seen[hook["id"]] = seen.get(hook["id"], 0) + 1
+            key = (
+                hook["id"]
+                if seen[hook["id"]] == 1
+                else f"{hook['id']}#{seen[hook['id']]}"
+            )
+            side.hooks[key] = _hook(repo, hook, loaded, text, seen[hook["id"]])
+            _coverage_gate_arguments(side, key, hook)
+
+
+def _first_line(text: str, pattern: re.Pattern[str], occurrence: int = 1) -> int | None:
+    matches = [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if pattern.match(line)
+    ]
+    return matches[occurrence - 1] if len(matches) >= occurrence else None
+
+
+def _hook(
+    repo: Mapping[str, Any],
+    hook: Mapping[str, Any],
+    loaded: Mapping[str, Any],
+    text: str,
+    occurrence: int,
+) -> Hook:
+    local = repo["repo"] in ("local", "meta")
+    stages = hook.get("stages") or (
+        loaded["default_stages"] if local else MANIFEST_STAGES
+    )
+    runs = " ".join(
+        f"{key}: {hook[key]}" for key in ("entry", "language") if key in hook
+    )
+    identifier = re.compile(
+        rf"\s*(-\s*)?id:\s*[\"']?{re.escape(hook['id'])}[\"']?\s*(#.*)?$"
+    )
+    return Hook(
+        repo=repo["repo"],
+        rev=repo.get("rev"),
+        runs=runs,
+        files=hook.get("files", ""),
+        exclude=hook.get("exclude", "^$"),
+        stages=frozenset(stages),
+        line=_first_line(text, identifier, occurrence),
+    )
+
+
+def _coverage_gate_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> None:
+    """coverage-gate's --fail-under in `args` wins over [tool.testwarden]."""
+    if key != "coverage-gate":
+        return
+    arguments = [*hook.get("args", ()), ""]
+    for index, word in enumerate(arguments[:-1]):
+        option, equals, value = word.partition("=")
+        if option not in ("--fail-under", "--diff-fail-under"):
+            continue
+        given = value if equals else arguments[index + 1]
+        try:
+            threshold = float(given)
+        except ValueError:
+            side.problems.append(
+                f"{PRE_COMMIT_CONFIG}: coverage-gate args: {option} {given!r} is not a number"
+            )
+            continue
+        side.thresholds[f"coverage-gate.{option[2:]}"] = Setting(
+            PRE_COMMIT_CONFIG, side.hooks[key].line, threshold
+        )
+
+
+def command_thresholds(contents: Mapping[str, bytes]) -> dict[str, list[Setting]]:
+    """Threshold id -> each command-line threshold in CONTENTS' command files."""
+    found: dict[str, list[Setting]] = {key: [] for key in COMMAND_THRESHOLDS}
+    for path, content in sorted(contents.items()):
+        if not COMMAND_FILES.match(path):
+            continue
+        for number, line in enumerate(content.decode(errors="replace").splitlines(), 1):
+            for key, pattern in COMMAND_THRESHOLDS.items():
+                for match in pattern.finditer(line):
+                    found[key].append(Setting(path, number, float(match.group(1))))
+    return found

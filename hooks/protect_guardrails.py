@@ -1,0 +1,426 @@
+"""protect-guardrails: reject a change that weakens the test guardrails.
+
+A guardrail the guarded party can switch off in the same commit is no
+guardrail. The hook compares the guardrail settings (hooks/guardrail_settings.py)
+before and after the change: a lowered coverage threshold, a testwarden hook
+removed, narrowed or moved out of the commit and push stages, tests hidden from
+collection or lines from coverage, a grown mock-data baseline, new exemptions,
+and coverage exclusion markers or reasonless testwarden allow comments on
+added lines. What counts as a guardrail is read from the base side, so the
+change cannot redefine it. The one way through is an exemption with a reason
+that the change itself adds; the hook prints every one it accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import tokenize
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from hooks import config as config_module
+from hooks import git
+from hooks.config import Config, GuardrailExemption
+from hooks.errors import UserError, report
+from hooks.findings import HookReport
+from hooks.guardrail_settings import (
+    COMMAND_FILES,
+    FILTER_DEFAULTS,
+    PRE_COMMIT_CONFIG,
+    Hook,
+    Setting,
+    Side,
+    command_thresholds,
+    read_side,
+    where,
+)
+
+HOOK_ID = "protect-guardrails"
+# What a weakening of each guardrail does, by finding id (or its prefix).
+WEAKENS = {
+    "coverage-gate.fail-under": "lowers the total coverage coverage-gate requires",
+    "coverage-gate.diff-fail-under": "lowers the changed-line coverage coverage-gate requires",
+    "coverage.fail_under": "lowers the total coverage coverage.py requires",
+    "pytest.--cov-fail-under": "lowers the coverage pytest-cov requires",
+    "diff-cover.--fail-under": "lowers the changed-line coverage diff-cover requires",
+    "coverage.--fail-under": "lowers the coverage `coverage report` requires",
+    "coverage.run.omit": "stops measuring more files",
+    "coverage.report.omit": "leaves more files out of the coverage report",
+    "coverage.exclude_lines": "excludes more lines from coverage",
+    "coverage.exclude_also": "excludes more lines from coverage",
+    "pytest.addopts": "keeps tests from being collected or run",
+    "pytest.norecursedirs": "keeps pytest out of more directories",
+    "pytest.testpaths": "collects tests from fewer places",
+    "forbid-test-deletion.allow": "exempts more tests from forbid-test-deletion",
+    "forbid-skipped-tests.allow": "exempts more tests from forbid-skipped-tests",
+    "mock-data.allow-patch": "lets forbid-mock-data accept more fakes",
+    "mock-data.baseline": "lets forbid-mock-data accept more existing mock data",
+}
+# Exemptions in the other hooks' tables must carry a reason already: a change
+# that adds one is shown to the reviewer, not blocked a second time.
+LISTED_FOR_REVIEW = frozenset(
+    {
+        "forbid-test-deletion.allow",
+        "forbid-skipped-tests.allow",
+        "mock-data.allow-patch",
+    }
+)
+RUN_STAGES = frozenset({"pre-commit", "pre-push"})
+_VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
+# At the start of a comment, or of a second comment on the line; not quoted in prose.
+_ALLOW_COMMENT = re.compile(r"(?:^|\s)#\s*testwarden:\s*allow-(mock|skip)\b(.*)")
+_HOOK_OF_ALLOW = {"mock": "forbid-mock-data", "skip": "forbid-skipped-tests"}
+_REASON = re.compile(r"""\s*reason\s*=\s*(?:"\s*[^"\s][^"]*"|'\s*[^'\s][^']*')""")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One weakened guardrail: its id, where, and the value before and after."""
+
+    guardrail: str
+    path: str
+    line: int | None
+    old: str
+    new: str
+    weakens: str
+
+    def format(self) -> str:
+        return (
+            f"{where(self.path, self.line)}: {self.guardrail}: {self.old} -> {self.new}; "
+            f"{self.weakens}"
+        )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        listed = ", ".join(value) or "(none)"
+        return listed if len(listed) <= 80 else f"{len(value)} entries"
+    return str(value)
+
+
+def _finding(guardrail: str, before: Setting, after: Setting, weakens: str) -> Finding:
+    located = after if after.line else before
+    return Finding(
+        guardrail,
+        located.path,
+        located.line,
+        _shown(before.value),
+        _shown(after.value),
+        weakens,
+    )
+
+
+def weakened_settings(before: Side, after: Side) -> list[Finding]:
+    """Thresholds lowered, entries added that hide things, entries removed that show them."""
+    findings = [
+        _finding(key, before.thresholds[key], setting, WEAKENS[key])
+        for key, setting in after.thresholds.items()
+        if setting.value < before.thresholds[key].value
+    ]
+    for key, setting in after.widenable.items():
+        added = Counter(setting.value) - Counter(before.widenable[key].value)
+        if added:
+            weakens = WEAKENS[key.rpartition(".")[0] if "addopts" in key else key]
+            shown = _shown(tuple(added.elements()))
+            findings.append(
+                _finding(
+                    key, before.widenable[key], setting, f"adds {shown}: {weakens}"
+                )
+            )
+    for key, setting in after.narrowable.items():
+        removed = Counter(before.narrowable[key].value) - Counter(setting.value)
+        if removed:
+            shown = _shown(tuple(removed.elements()))
+            findings.append(
+                _finding(
+                    key,
+                    before.narrowable[key],
+                    setting,
+                    f"drops {shown}: {WEAKENS[key]}",
+                )
+            )
+    return findings
+
+
+def _version(rev: str | None) -> tuple[int, ...] | None:
+    match = _VERSION.fullmatch(rev or "")
+    return tuple(map(int, match.group(1).split("."))) if match else None
+
+
+def _hook_findings(
+    key: str, old: Hook, new: Hook
+) -> Iterable[tuple[str, str, str, str]]:
+    """(check, old, new, what it weakens) for each way NEW runs less than OLD."""
+    if new.files != old.files and new.files != FILTER_DEFAULTS["files"]:
+        yield "files", old.files or "(all files)", new.files, "runs on fewer files"
+    if new.exclude != old.exclude and new.exclude != FILTER_DEFAULTS["exclude"]:
+        yield "exclude", old.exclude, new.exclude, "skips the files it excludes"
+    lost = (old.stages - new.stages) & RUN_STAGES
+    if lost:
+        yield (
+            "stages",
+            ", ".join(sorted(old.stages)),
+            ", ".join(sorted(new.stages)),
+            f"no longer runs at {', '.join(sorted(lost))}",
+        )
+    if (new.repo, new.runs) != (old.repo, old.runs):
+        yield (
+            "runs",
+            f"{old.repo} {old.runs}".strip(),
+            f"{new.repo} {new.runs}".strip(),
+            f"runs something else under the id {key.partition('#')[0]}",
+        )
+    else:
+        old_version, new_version = _version(old.rev), _version(new.rev)
+        if old_version and new_version and new_version < old_version:
+            yield "rev", str(old.rev), str(new.rev), "pins an older version of the hook"
+
+
+def weakened_hooks(before: Side, after: Side) -> list[Finding]:
+    """testwarden hooks that pre-commit runs less of, or not at all, after the change."""
+    findings = []
+    for key, setting in after.hook_filters.items():
+        old = before.hook_filters.get(key)
+        if old and setting.value != old.value and setting.value != FILTER_DEFAULTS[key]:
+            findings.append(
+                _finding(
+                    f"pre-commit.{key}", old, setting, "every hook sees fewer files"
+                )
+            )
+    for key, old in before.hooks.items():
+        new = after.hooks.get(key)
+        if new is None:
+            findings.append(
+                Finding(
+                    f"pre-commit.{key}.removed",
+                    PRE_COMMIT_CONFIG,
+                    old.line,
+                    f"{old.repo} {old.rev or ''}".strip(),
+                    "(removed)",
+                    "the hook no longer runs",
+                )
+            )
+            continue
+        for check, old_value, new_value, weakens in _hook_findings(key, old, new):
+            findings.append(
+                Finding(
+                    f"pre-commit.{key}.{check}",
+                    PRE_COMMIT_CONFIG,
+                    new.line or old.line,
+                    old_value,
+                    new_value,
+                    weakens,
+                )
+            )
+    return findings
+
+
+def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
+    """--cov-fail-under and --fail-under on command lines, highest paired with highest."""
+    changes = [
+        change
+        for change in change_set.changes
+        if COMMAND_FILES.match(change.path)
+        or (change.old_path and COMMAND_FILES.match(change.old_path))
+    ]
+    before = command_thresholds(change_set.read_before(changes))
+    after = command_thresholds(change_set.read_after(changes))
+    findings = []
+    for key, old_settings in before.items():
+        new_settings = sorted(after[key], key=lambda setting: -setting.value)
+        for index, old in enumerate(sorted(old_settings, key=lambda s: -s.value)):
+            new = (
+                new_settings[index]
+                if index < len(new_settings)
+                else Setting(old.path, None, "(removed)")
+            )
+            if new.value == "(removed)" or new.value < old.value:
+                findings.append(_finding(key, old, new, WEAKENS[key]))
+    return findings
+
+
+def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error:
+            continue  # coverage.py refuses it too: it excludes nothing
+    return compiled
+
+
+def _comments(source: str) -> dict[int, str]:
+    """Line -> the comment on it; none for a file Python cannot tokenize."""
+    try:
+        return {
+            token.start[0]: token.string
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.COMMENT
+        }
+    except (tokenize.TokenError, SyntaxError):
+        return {}  # the hooks that read allow comments report it
+
+
+def added_exclusions(
+    change_set: git.ChangeSet, before: Side, is_test_file: Callable[[str], bool]
+) -> list[Finding]:
+    """Added lines that coverage will not measure, or that switch a hook off silently.
+
+    Exclusion markers count in code, not in test files: there they hide no code
+    under test, and tests of this very hook must be able to spell them."""
+    markers = _markers(before.exclusion_markers)
+    changes = [
+        change
+        for change in change_set.changes
+        if change.path.endswith(".py") and change.new_blob and not change.is_symlink
+    ]
+    contents = change_set.read_after(changes)
+    findings = []
+    for change in changes:
+        source = contents[change.path].decode(errors="replace")
+        lines = source.splitlines()
+        # coverage.py matches its exclusions against the whole line, strings too.
+        suspects = {
+            number: ("pragma.no-cover", "excludes an added line from coverage")
+            for number, line in enumerate(lines, start=1)
+            if not is_test_file(change.path)
+            and any(marker.search(line) for marker in markers)
+        }
+        for number, comment in _comments(source).items():
+            allow = _ALLOW_COMMENT.search(comment)
+            if allow and not _REASON.match(allow.group(2)):
+                suspects.setdefault(
+                    number,
+                    (
+                        f"inline.allow-{allow.group(1)}",
+                        f"switches off {_HOOK_OF_ALLOW[allow.group(1)]} findings "
+                        "without a reason",
+                    ),
+                )
+        if not suspects:
+            continue
+        for number in sorted(git.added_lines(change) & suspects.keys()):
+            guardrail, weakens = suspects[number]
+            findings.append(
+                Finding(
+                    f"{guardrail}:{change.path}",
+                    change.path,
+                    number,
+                    "(none)",
+                    repr(lines[number - 1].strip()),
+                    weakens,
+                )
+            )
+    return findings
+
+
+def _exemption(
+    exemptions: Sequence[GuardrailExemption], finding: Finding
+) -> GuardrailExemption | None:
+    return next(
+        (item for item in exemptions if item.guardrail == finding.guardrail), None
+    )
+
+
+def check(change_set: git.ChangeSet, config: Config) -> HookReport:
+    """Weakened guardrails of CHANGE_SET; CONFIG only says which files are tests."""
+    report = HookReport(HOOK_ID)
+    after = read_side(change_set.after_rev)
+    if after.problems:
+        raise UserError(
+            f"cannot read the guardrails of {change_set.describe()}: "
+            + "; ".join(after.problems)
+        )
+    if change_set.before_rev == git.empty_tree():
+        if change_set.mode == git.ALL_FILES:
+            report.notes.append(
+                f"{HOOK_ID}: --all-files has no before side, so nothing can be weakened; "
+                "checked that the guardrail settings are readable. Check a commit or a "
+                "range (--from-ref/--to-ref) to find weakened guardrails."
+            )
+        return report
+    before = read_side(change_set.before_rev)
+    for problem in before.problems:
+        report.notes.append(
+            f"note: before the change ({before.revision}): {problem}; read as unset"
+        )
+    findings = [
+        *weakened_settings(before, after),
+        *weakened_hooks(before, after),
+        *lowered_command_thresholds(change_set),
+        *added_exclusions(change_set, before, config.is_test_file),
+    ]
+    added_exemptions = [
+        item for item in after.exemptions if item not in before.exemptions
+    ]
+    accepted = []
+    for finding in findings:
+        if finding.guardrail in LISTED_FOR_REVIEW:
+            report.notes.append(
+                f"new exemption, for the reviewer: {finding.format()} "
+                "(each entry carries its reason)"
+            )
+            continue
+        exemption = _exemption(added_exemptions, finding)
+        if exemption:
+            accepted.append((finding, exemption))
+            continue
+        report.block(
+            finding.guardrail,
+            finding.path,
+            finding.line,
+            finding.format().removeprefix(f"{where(finding.path, finding.line)}: "),
+        )
+        if _exemption(before.exemptions, finding):
+            report.notes.append(
+                f"note: the exemption for {finding.guardrail} predates this change; "
+                "an exemption accepts only the change that adds it"
+            )
+    for finding, exemption in accepted:
+        report.notes.append(
+            f"accepted by exemption: {finding.format()}; reason: {exemption.reason}"
+        )
+    if accepted:
+        report.notes.append(
+            f"{HOOK_ID}: {len(accepted)} weakening(s) accepted by exemptions this change "
+            f"adds to [tool.testwarden.{HOOK_ID}]; a reviewer should read them"
+        )
+    if report.findings:
+        report.notes.append(
+            f"{HOOK_ID}: {change_set.describe()} weakens {len(report.findings)} "
+            f"guardrail(s), judged by the rules before it ({before.revision})."
+        )
+        report.fix = (
+            "undo the weakening. If it is deliberate, add an exemption with a "
+            "reason in the same change, naming the guardrail id printed above:\n"
+            f"  [tool.testwarden.{HOOK_ID}]\n"
+            f'  allow = [{{ guardrail = "{report.findings[0].rule}", reason = "why" }}]'
+        )
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=HOOK_ID,
+        description="Reject a change that weakens the test guardrails: coverage "
+        "thresholds, testwarden hooks, test collection, coverage exclusions, "
+        "mock-data exemptions.",
+    )
+    git.add_change_set_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        change_set = git.change_set_from_arguments(args)
+        hook_report = check(change_set, config_module.load(git.repo_root()))
+    except UserError as error:
+        return report(error)
+    hook_report.print_text()
+    return hook_report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

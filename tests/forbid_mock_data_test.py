@@ -1,0 +1,562 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hooks import cli, forbid_mock_data
+from tests.helpers import add, commit, git, write
+
+BASELINE = ".testwarden-mock-data-baseline.json"
+MOCK_IMPORT = "from unittest import mock\n"
+REAL_TEST = (
+    "import sqlite3\n\nimport pytest\n\n\n"
+    "@pytest.fixture\n"
+    "def database(tmp_path):\n"
+    "    connection = sqlite3.connect(tmp_path / 'test.db')\n"
+    "    yield connection\n"
+    "    connection.close()\n\n\n"
+    "def test_query(database):\n"
+    "    assert database.execute('select 1').fetchone() == (1,)\n"
+)
+MOCK_TEST = (
+    MOCK_IMPORT + "\n\n"
+    "def test_one():\n"
+    "    client = mock.Mock()\n"
+    "    assert client\n"
+)
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = forbid_mock_data.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def stage(files: dict[str, str | bytes]) -> None:
+    for path, text in files.items():
+        write(path, text)
+    add(*files)
+
+
+def baseline_entries() -> list[dict]:
+    return json.loads(Path(BASELINE).read_text())["findings"]
+
+
+def test_a_clean_change_passes_silently(repo, capsys):
+    stage({"tests/test_db.py": REAL_TEST, "app/__init__.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_mock_in_a_commit_blocks_with_the_rule_and_a_hint(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    lines = output.splitlines()
+    assert lines[0].startswith(
+        "tests/test_client.py:1: mock-object: imports `unittest.mock`, a mock-object "
+        "library; use instead: the real object"
+    )
+    assert lines[1].startswith(
+        "tests/test_client.py:5: mock-object: `mock.Mock` (unittest.mock) stands in"
+    )
+    assert lines[2].startswith("forbid-mock-data: 2 finding(s) in the staged change")
+    assert "To fix:" in output
+    assert "testwarden baseline" in output
+
+
+def test_the_spec_example_message_for_a_fabricated_fixture(repo, capsys):
+    stage(
+        {
+            "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef user():\n"
+            "    return {'name': 'Jane Doe', 'email': 'jane@example.com'}\n"
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/conftest.py:4: fabricated-fixture: fixture `user` returns a literal dict "
+        "of placeholder values (line 6); use instead: build the user through the "
+        "project's code against real resources (tmp_path, a real test database, a real "
+        "server), or load it from a committed data file"
+    )
+
+
+def test_only_lines_the_commit_adds_block(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    commit("legacy mocks")
+    write(
+        "tests/test_client.py",
+        MOCK_TEST.replace("assert client", "assert client is not None"),
+    )
+    add("tests/test_client.py")
+
+    assert run(capsys) == (0, "")
+
+    write("tests/test_client.py", MOCK_TEST + "    other = mock.MagicMock()\n")
+    add("tests/test_client.py")
+
+    code, output = run(capsys)
+    assert code == 1
+    assert output.startswith("tests/test_client.py:7: mock-object: `mock.MagicMock`")
+    assert "1 finding(s)" in output
+
+
+def test_an_edit_inside_a_fabricated_fixture_counts_as_adding_it(repo, capsys):
+    fixture = "import pytest\n\n\n@pytest.fixture\ndef user():\n    return {'id': 1}\n"
+    stage({"tests/conftest.py": fixture})
+    commit()
+    write("tests/conftest.py", fixture.replace("{'id': 1}", "{'id': 2}"))
+    add("tests/conftest.py")
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.startswith("tests/conftest.py:4: fabricated-fixture")
+
+
+def test_a_range_checks_what_the_branch_adds(repo, capsys):
+    stage({"tests/test_db.py": REAL_TEST})
+    base = commit("base")
+    git("checkout", "--quiet", "-b", "feature")
+    stage({"tests/test_client.py": MOCK_TEST})
+    commit("feature adds a mock")
+
+    code, output = run(capsys, "--from-ref", base, "--to-ref", "feature")
+
+    assert code == 1
+    assert f"2 finding(s) in {base[:12]}.." in output
+    assert run(capsys, "--from-ref", "feature", "--to-ref", "feature") == (0, "")
+
+
+def test_all_files_reports_everything_and_the_baseline_absorbs_it(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST, "tests/test_db.py": REAL_TEST})
+    commit()
+
+    code, output = run(capsys, "--all-files")
+    assert code == 1
+    assert "2 finding(s) in all tracked files" in output
+
+    assert cli.main(["baseline"]) == 0
+    assert capsys.readouterr().out == (
+        f"wrote {BASELINE}: 2 finding(s) in 1 file(s), 2 more than before; commit it\n"
+    )
+    assert baseline_entries() == [
+        {
+            "path": "tests/test_client.py",
+            "function": "<module>",
+            "rule": "mock-object",
+            "count": 1,
+        },
+        {
+            "path": "tests/test_client.py",
+            "function": "test_one",
+            "rule": "mock-object",
+            "count": 1,
+        },
+    ]
+    add(BASELINE)
+
+    assert run(capsys, "--all-files") == (0, "")
+
+
+def test_the_baseline_is_keyed_by_function_not_line(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add(BASELINE)
+    commit()
+    capsys.readouterr()
+    moved = MOCK_TEST.replace(
+        "def test_one():\n", "def test_one():\n    '''Now documented.'''\n\n"
+    )
+    write("tests/test_client.py", "import os\n" + moved)
+    add("tests/test_client.py")
+
+    assert run(capsys) == (0, "")
+
+    write("tests/test_client.py", moved + "    again = mock.Mock()\n")
+    add("tests/test_client.py")
+    code, output = run(capsys)
+    assert code == 1
+    assert "`mock.Mock` (unittest.mock) stands in" in output
+    assert output.startswith("tests/test_client.py:9:")
+
+
+def test_the_hook_shrinks_the_baseline_and_never_grows_it(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add(BASELINE)
+    commit()
+    capsys.readouterr()
+    write("tests/test_client.py", MOCK_IMPORT)
+    add("tests/test_client.py")
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output == (
+        f"Fixing {BASELINE}: removed 1 baselined finding(s) that no longer occur "
+        "(the baseline only shrinks); stage it\n"
+    )
+    assert baseline_entries() == [
+        {
+            "path": "tests/test_client.py",
+            "function": "<module>",
+            "rule": "mock-object",
+            "count": 1,
+        }
+    ]
+    add(BASELINE)
+    assert run(capsys) == (0, "")
+
+
+def test_a_baseline_with_unstaged_edits_is_left_alone(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add(BASELINE)
+    commit()
+    capsys.readouterr()
+    git("rm", "--quiet", "tests/test_client.py")
+    Path(BASELINE).write_text(Path(BASELINE).read_text() + "\n")
+
+    code, output = run(capsys)
+
+    assert code == 0
+    assert (
+        "2 baselined finding(s) no longer occur, but the file has unstaged edits"
+        in output
+    )
+
+
+def test_a_range_only_notes_a_stale_baseline(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add(BASELINE)
+    base = commit()
+    capsys.readouterr()
+    git("rm", "--quiet", "tests/test_client.py")
+    commit()
+
+    code, output = run(capsys, "--from-ref", base)
+
+    assert code == 0
+    assert output == (
+        f"{BASELINE}: note: 2 baselined finding(s) no longer occur; run "
+        "`forbid-mock-data --all-files` in a checkout to remove them\n"
+    )
+
+
+def test_all_files_drops_entries_of_files_that_are_gone(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    git("rm", "--quiet", "--cached", "tests/test_client.py")
+    add(BASELINE)
+    capsys.readouterr()
+
+    code, output = run(capsys, "--all-files")
+
+    assert code == 1
+    assert "removed 2 baselined finding(s)" in output
+    assert baseline_entries() == []
+
+
+def test_a_renamed_file_keeps_its_baseline(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add(BASELINE)
+    commit()
+    capsys.readouterr()
+    git("mv", "tests/test_client.py", "tests/test_api_client.py")
+
+    assert run(capsys) == (0, "")
+
+
+def test_the_baseline_command_reports_what_it_cannot_read(repo, capsys):
+    stage({"tests/test_broken.py": "import mock\ndef broken(:\n"})
+
+    assert cli.main(["baseline"]) == 0
+
+    output = capsys.readouterr().out
+    assert "tests/test_broken.py:2: cannot check this test file for mock data" in output
+    assert f"wrote {BASELINE}: 0 finding(s) in 0 file(s), 0 more than before" in output
+
+
+def test_the_baseline_command_counts_only_growth(repo, capsys):
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    stage({"tests/test_other.py": MOCK_IMPORT})
+    capsys.readouterr()
+
+    forbid_mock_data.baseline_main([])
+
+    assert "3 finding(s) in 2 file(s), 1 more than before" in capsys.readouterr().out
+
+
+def test_a_broken_baseline_is_a_clear_error(repo, capsys):
+    stage({BASELINE: "{not json", "tests/test_db.py": REAL_TEST})
+
+    code, output = run(capsys)
+
+    assert code == 2
+    assert output.startswith(f"testwarden: {BASELINE}: not a mock-data baseline (")
+    assert output.rstrip().endswith("rewrite it with `testwarden baseline`")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[]", 'no "findings" list'),
+        ('{"findings": [{"path": "x.py"}]}', "bad entry"),
+        (
+            '{"findings": [{"path": "a", "function": "f", "rule": "r", "count": true}]}',
+            "bad entry",
+        ),
+    ],
+)
+def test_a_baseline_of_the_wrong_shape_is_a_clear_error(repo, capsys, content, problem):
+    stage({BASELINE: content})
+
+    code, output = run(capsys)
+
+    assert code == 2
+    assert problem in output
+
+
+def test_duplicate_baseline_entries_add_up(repo, capsys):
+    entry = {
+        "path": "tests/test_client.py",
+        "function": "test_one",
+        "rule": "mock-object",
+        "count": 1,
+    }
+    module = dict(entry, function="<module>")
+    stage(
+        {
+            BASELINE: json.dumps({"findings": [module, entry, entry]}),
+            "tests/test_client.py": MOCK_TEST + "    second = mock.Mock()\n",
+        }
+    )
+
+    assert run(capsys) == (0, "")
+
+
+def configure(table: str) -> None:
+    stage({"pyproject.toml": f"[tool.testwarden.mock-data]\n{table}\n"})
+
+
+def test_an_allowed_boundary_passes_and_is_listed(repo, capsys):
+    configure(
+        'allow-patch = [{ target = "stripe", reason = "no sandbox for payouts" }]'
+    )
+    stage(
+        {
+            "tests/test_pay.py": "from unittest.mock import patch\n\n\n"
+            "def test_pay():\n"
+            "    with patch('stripe.Payout.create'):\n"
+            "        pass\n"
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 0
+    assert output.splitlines() == [
+        "tests/test_pay.py:1: exempt: mock-object: imports `unittest.mock.patch` from "
+        "unittest.mock, a mock-object library; reason: only used to patch allowed "
+        "targets (allow-patch)",
+        "tests/test_pay.py:5: exempt: mock-object: `patch(...)` replaces "
+        "`stripe.Payout.create` with a mock; reason: no sandbox for payouts (allow-patch)",
+    ]
+
+
+def test_a_target_no_entry_allows_still_blocks(repo, capsys):
+    configure(
+        "allow-patch = [\n"
+        '  { target = "boto3", reason = "cloud API" },\n'
+        '  { target = "stripe", reason = "payments" },\n'
+        "]"
+    )
+    stage(
+        {
+            "tests/test_http.py": "from unittest.mock import patch\n\n\n"
+            "def test_fetch():\n"
+            "    with patch('requests.get'), patch('stripe.Charge.create'):\n"
+            "        pass\n"
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "tests/test_http.py:5: exempt: mock-object:" not in output
+    assert output.startswith("tests/test_http.py:1: mock-object: imports")
+    assert (
+        "tests/test_http.py:5: mock-object: `patch(...)` replaces `requests.get`"
+        in output
+    )
+
+
+def test_an_allowed_target_must_not_be_the_projects_own_code(repo, capsys):
+    configure('allow-patch = [{ target = "app.billing", reason = "slow" }]')
+    stage({"app/billing.py": "def charge():\n    return 1\n"})
+
+    code, output = run(capsys)
+
+    assert code == 2
+    assert "'app.billing' is the project's own code, which is never faked" in output
+
+
+def test_an_allowed_target_needs_a_reason(repo, capsys):
+    configure('allow-patch = [{ target = "stripe" }]')
+
+    code, output = run(capsys)
+
+    assert code == 2
+    assert "[tool.testwarden.mock-data] 'allow-patch' must be a list of" in output
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('allow-patch = "stripe"', "'allow-patch' must be a list of"),
+        (
+            'allow-patch = [{ target = "not a name", reason = "x" }]',
+            "'allow-patch' must be",
+        ),
+        ('baseline = "/etc/baseline.json"', "'baseline' must be a path relative to"),
+    ],
+    ids=["not-a-list", "bad-target", "absolute-baseline"],
+)
+def test_bad_settings_name_the_key(repo, capsys, table, message):
+    configure(table)
+
+    code, output = run(capsys)
+
+    assert code == 2
+    assert message in output
+
+
+def test_an_inline_allow_needs_a_reason(repo, capsys):
+    stage(
+        {
+            "tests/test_legacy.py": "import mock  # testwarden: allow-mock\n",
+            "tests/test_kept.py": "import mock  # testwarden: allow-mock reason='vendor shim'\n",
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[:3] == [
+        "tests/test_legacy.py:1: `# testwarden: allow-mock` needs a reason: "
+        'write reason="why this must be fake"',
+        "tests/test_legacy.py:1: mock-object: imports `mock`, a mock-object library; "
+        "use instead: the real object: run the project's code on real inputs (files in "
+        "tmp_path, a real sqlite database, a real subprocess)",
+        "tests/test_kept.py:1: exempt: mock-object: imports `mock`, a mock-object "
+        "library; reason: vendor shim (inline allow-mock)",
+    ]
+
+
+def test_existing_allow_comments_are_reported_only_when_added(repo, capsys):
+    legacy = (
+        "import mock  # testwarden: allow-mock\n"
+        "import faker  # testwarden: allow-mock reason='seed data'\n"
+    )
+    stage({"tests/test_legacy.py": legacy})
+    commit()
+    write("tests/test_legacy.py", legacy + "import os\n")
+    add("tests/test_legacy.py")
+
+    assert run(capsys) == (0, "")
+
+
+def test_mock_data_files_block_when_added(repo, capsys):
+    stage({"tests/mocks/users.json": "[]\n", "tests/data/users.json": "[]\n"})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.startswith(
+        "tests/mocks/users.json:1: mock-data-file: a new data file in a `mocks/` "
+        "directory as mock data; use instead: data captured from the real system"
+    )
+    commit()
+    write("tests/mocks/users.json", "[1]\n")
+    add("tests/mocks/users.json")
+    assert run(capsys) == (0, "")
+
+
+def test_the_baseline_file_is_not_mock_data_even_when_named_so(repo, capsys):
+    configure('baseline = "mock-baseline.json"')
+    stage({"tests/test_client.py": MOCK_TEST})
+    forbid_mock_data.baseline_main([])
+    add("mock-baseline.json")
+    capsys.readouterr()
+
+    assert run(capsys, "--all-files") == (0, "")
+
+
+def test_bad_input_gets_a_clear_message_never_a_traceback(repo, capsys, tmp_path):
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    git("-C", str(inner), "init", "--quiet")
+    git("-C", str(inner), "commit", "--quiet", "--allow-empty", "-m", "inner")
+    git(
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "--quiet",
+        "add",
+        str(inner),
+        "vendored",
+    )
+    stage(
+        {
+            "tests/test_broken.py": "import mock\n\ndef broken(:\n",
+            "app/latin.py": b"import mock\nname = '\xff'\n",
+            "notebooks/explore.ipynb": "{}\n",
+            "app/generated.py": "import mock\n" + "x = 1\n" * 200_000,
+            "app/link.py": "x = 1\n",
+        }
+    )
+    Path("app/link.py").unlink()
+    Path("app/link.py").symlink_to("latin.py")
+    add("app/link.py")
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[:4] == [
+        "tests/test_broken.py:3: cannot check this test file for mock data: does not "
+        "parse: invalid syntax",
+        "app/generated.py: note: not checked for mock data: 1200012 bytes is more than "
+        "1000000, the size of generated code, not written code",
+        "app/latin.py: note: not checked for mock data: cannot decode: (unicode error) "
+        "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte",
+        "notebooks/explore.ipynb: note: notebooks are not checked for mock data; keep "
+        "test code in .py files",
+    ]
+
+
+def test_outside_a_repository_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+
+    assert run(capsys) == (
+        2,
+        "testwarden: not inside a git repository; run this from a git checkout\n",
+    )
+    assert forbid_mock_data.baseline_main([]) == 2
+
+
+def test_project_modules_follow_the_src_layout():
+    assert forbid_mock_data.project_modules(
+        ["src/app/__init__.py", "tool.py", "tests/test_x.py", "README.md", "src/x.py"]
+    ) == {"app", "tool", "tests", "src"}

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from hooks.guardrail_settings import (
+    PYTEST_DEFAULT_NORECURSEDIRS,
+    Setting,
+    command_thresholds,
+    hiding_options,
+    line_of,
+    read_side,
+)
+from tests.helpers import add, commit, write
+
+
+@pytest.mark.parametrize(
+    ("addopts", "option", "values"),
+    [
+        ("--ignore=a --ignore b", "--ignore", ("a", "b")),
+        ("--ignore-glob=*_slow.py", "--ignore-glob", ("*_slow.py",)),
+        ("--deselect t.py::x", "--deselect", ("t.py::x",)),
+        ("-k 'not db' -kfast", "-k", ("not db", "fast")),
+        ("-m 'not slow'", "-m", ("not slow",)),
+        ("-p no:randomly -pno:cov -p pytest_cov", "-p", ("no:randomly", "no:cov")),
+        ("-ra --strict-markers -k", "-k", ("",)),
+    ],
+)
+def test_hiding_options_reads_every_spelling(addopts, option, values):
+    assert hiding_options(shlex.split(addopts))[option] == values
+
+
+def test_line_of_finds_a_key_in_its_section_only():
+    text = "[run]\nomit = a\n\n[ 'report' ]\n  omit: b\n"
+
+    assert line_of(text, "report", "omit") == 5
+    assert line_of(text, "run", "omit") == 2
+    assert line_of(text, "paths", "omit") is None
+
+
+def test_command_thresholds_reads_only_command_files():
+    found = command_thresholds(
+        {
+            "noxfile.py": b"session.run('pytest', '--cov-fail-under', '85')\n",
+            "src/app.py": b"ARGS = '--cov-fail-under=10'\n",
+            "ci/check.sh": b"python -m coverage report --fail-under=92.5\n",
+        }
+    )
+
+    assert found["pytest.--cov-fail-under"] == []
+    assert found["coverage.--fail-under"] == [Setting("ci/check.sh", 1, 92.5)]
+
+
+def test_a_noxfile_threshold_in_quotes_is_read():
+    found = command_thresholds(
+        {"noxfile.py": b'session.run("pytest", "--cov-fail-under=85")\n'}
+    )
+
+    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
+
+
+def committed_side(files: dict[str, str]):
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    return read_side(commit())
+
+
+def test_pytest_takes_the_first_ini_file_as_pytest_does(repo):
+    side = committed_side(
+        {
+            "pytest.ini": "[pytest]\naddopts = --ignore=a\n",
+            "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '--ignore=b'\n",
+        }
+    )
+
+    assert side.widenable["pytest.addopts.--ignore"] == Setting("pytest.ini", 2, ("a",))
+    assert side.widenable["pytest.norecursedirs"].value == PYTEST_DEFAULT_NORECURSEDIRS
+
+
+def test_an_empty_pytest_ini_still_wins(repo):
+    side = committed_side(
+        {"pytest.ini": "", "setup.cfg": "[tool:pytest]\naddopts = --ignore=a\n"}
+    )
+
+    assert side.widenable["pytest.addopts.--ignore"].value == ()
+
+
+def test_a_malformed_testwarden_table_reads_as_defaults(repo):
+    side = committed_side({"pyproject.toml": "[tool]\ntestwarden = 3\n"})
+
+    assert side.thresholds["coverage-gate.fail-under"].value == 87.0
+    assert side.problems == []
+
+
+def test_a_wrongly_typed_threshold_is_a_problem_of_its_side(repo):
+    side = committed_side(
+        {"pyproject.toml": "[tool.testwarden.coverage-gate]\nfail-under = 'high'\n"}
+    )
+
+    assert side.problems == [
+        "pyproject.toml:2: [tool.testwarden.coverage-gate] 'fail-under' must be "
+        "a number from 0 to 100, got 'high'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "allow",
+    ["'coverage.fail_under'", "[{ guardrail = 'coverage.fail_under', reason = ' ' }]"],
+)
+def test_exemptions_must_be_tables_with_a_reason(repo, allow):
+    side = committed_side(
+        {"pyproject.toml": f"[tool.testwarden.protect-guardrails]\nallow = {allow}\n"}
+    )
+
+    assert side.exemptions == ()
+    assert "'allow' must be a list of { guardrail = " in side.problems[0]

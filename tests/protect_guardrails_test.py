@@ -1,0 +1,662 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from hooks import cli, protect_guardrails
+from tests.helpers import add, commit, git, write
+
+PRE_COMMIT = """\
+repos:
+  - repo: https://example.org/testwarden.git
+    rev: v1.2.0
+    hooks:
+      - id: forbid-test-deletion
+      - id: coverage-gate
+  - repo: local
+    hooks:
+      - id: lint
+        name: lint
+        entry: "true"
+        language: system
+"""
+
+
+def check(capsys, *argv: str) -> tuple[int, str]:
+    exit_code = protect_guardrails.main(list(argv))
+    captured = capsys.readouterr()
+    return exit_code, captured.out + captured.err
+
+
+def stage(files: dict[str, str]) -> None:
+    for path, text in files.items():
+        write(path, textwrap.dedent(text))
+    add(".")
+
+
+def committed(files: dict[str, str], message: str = "base") -> str:
+    stage(files)
+    return commit(message)
+
+
+def exemption(guardrail: str, reason: str = "agreed in review") -> str:
+    return (
+        "[tool.testwarden.protect-guardrails]\n"
+        f'allow = [{{ guardrail = "{guardrail}", reason = "{reason}" }}]\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "guardrail"),
+    [
+        (
+            "[tool.coverage.report]\nfail_under = 90\n",
+            "[tool.coverage.report]\nfail_under = 80\n",
+            "coverage.fail_under",
+        ),
+        (
+            "[tool.testwarden.coverage-gate]\nfail-under = 95\n",
+            "[tool.testwarden.coverage-gate]\nfail-under = 90\n",
+            "coverage-gate.fail-under",
+        ),
+        (
+            "[tool.testwarden.coverage-gate]\ndiff-fail-under = 95\n",
+            "",
+            "coverage-gate.diff-fail-under",
+        ),
+    ],
+)
+def test_a_lowered_threshold_blocks(repo, capsys, before, after, guardrail):
+    committed({"pyproject.toml": before})
+    stage({"pyproject.toml": after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert f": {guardrail}: " in out
+    assert "To fix:" in out and f'guardrail = "{guardrail}"' in out
+
+
+def test_a_raised_threshold_passes(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 80\n"})
+    stage({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+
+    assert check(capsys) == (0, "")
+
+
+def test_the_finding_names_file_line_old_and_new_value(repo, capsys):
+    committed(
+        {"setup.cfg": "[metadata]\nname = x\n\n[coverage:report]\nfail_under = 90\n"}
+    )
+    stage(
+        {"setup.cfg": "[metadata]\nname = x\n\n[coverage:report]\nfail_under = 85.5\n"}
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "setup.cfg:5: coverage.fail_under: 90 -> 85.5; lowers the total coverage "
+        "coverage.py requires" in out
+    )
+
+
+def test_coverage_reads_coveragerc_first_as_coverage_does(repo, capsys):
+    committed(
+        {
+            ".coveragerc": "[report]\nfail_under = 90\n",
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 95\n",
+        }
+    )
+    git("rm", "--quiet", ".coveragerc")
+
+    exit_code, out = check(capsys)
+
+    # pyproject.toml's 95 now counts: stricter, not weaker.
+    assert (exit_code, out) == (0, "")
+
+
+def test_command_line_thresholds_lowered_or_removed_block(repo, capsys):
+    committed(
+        {
+            "tox.ini": "[testenv]\ncommands = pytest --cov --cov-fail-under=90\n",
+            ".github/workflows/ci.yml": "run: diff-cover coverage.xml --fail-under 80\n",
+            "Makefile": "cov:\n\tcoverage report --fail-under=70\n",
+        }
+    )
+    stage(
+        {
+            "tox.ini": "[testenv]\ncommands = pytest --cov --cov-fail-under=60\n",
+            ".github/workflows/ci.yml": "run: diff-cover coverage.xml\n",
+            "Makefile": "cov:\n\tcoverage report --fail-under=75\n",
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tox.ini:2: pytest.--cov-fail-under: 90 -> 60" in out
+    assert ".github/workflows/ci.yml:1: diff-cover.--fail-under: 80 -> (removed)" in out
+    assert "coverage.--fail-under" not in out
+
+
+def test_removing_a_testwarden_hook_blocks_and_adding_one_passes(repo, capsys):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    stage(
+        {
+            ".pre-commit-config.yaml": PRE_COMMIT.replace(
+                "      - id: coverage-gate\n", ""
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        ".pre-commit-config.yaml:6: pre-commit.coverage-gate.removed: "
+        "https://example.org/testwarden.git v1.2.0 -> (removed); the hook no longer runs"
+    ) in out
+    assert "lint" not in out
+
+    git("reset", "--quiet", "--hard")
+    stage(
+        {
+            ".pre-commit-config.yaml": PRE_COMMIT.replace(
+                "      - id: coverage-gate\n",
+                "      - id: coverage-gate\n      - id: protect-guardrails\n",
+            )
+        }
+    )
+    assert check(capsys) == (0, "")
+
+
+def test_deleting_the_pre_commit_config_removes_every_hook(repo, capsys):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    git("rm", "--quiet", ".pre-commit-config.yaml")
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "pre-commit.forbid-test-deletion.removed" in out
+    assert "pre-commit.coverage-gate.removed" in out
+
+
+@pytest.mark.parametrize(
+    ("override", "guardrail", "shown"),
+    [
+        ("        files: ^src/\n", "files", "(all files) -> ^src/"),
+        ("        exclude: ^legacy/\n", "exclude", "^$ -> ^legacy/"),
+        (
+            "        stages: [manual]\n",
+            "stages",
+            "manual, pre-commit, pre-push -> manual",
+        ),
+        (
+            '        entry: "true"\n',
+            "runs",
+            "-> https://example.org/testwarden.git entry: true",
+        ),
+    ],
+)
+def test_narrowing_a_hook_blocks(repo, capsys, override, guardrail, shown):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    narrowed = PRE_COMMIT.replace(
+        "      - id: coverage-gate\n", "      - id: coverage-gate\n" + override
+    )
+    stage({".pre-commit-config.yaml": narrowed})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert f".pre-commit-config.yaml:6: pre-commit.coverage-gate.{guardrail}: " in out
+    assert shown in out
+
+
+def test_widening_a_hook_passes(repo, capsys):
+    narrowed = PRE_COMMIT.replace(
+        "      - id: coverage-gate\n",
+        "      - id: coverage-gate\n        files: ^src/\n        stages: [pre-push]\n",
+    )
+    committed({".pre-commit-config.yaml": narrowed})
+    stage({".pre-commit-config.yaml": PRE_COMMIT})
+
+    assert check(capsys) == (0, "")
+
+
+def test_a_global_exclude_blocks(repo, capsys):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    stage({".pre-commit-config.yaml": "exclude: ^src/\n" + PRE_COMMIT})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert ".pre-commit-config.yaml:1: pre-commit.exclude: ^$ -> ^src/" in out
+
+
+@pytest.mark.parametrize(
+    ("new_rev", "blocked"), [("v1.1.9", True), ("v1.3.0", False), ("abc1234", False)]
+)
+def test_an_older_rev_blocks(repo, capsys, new_rev, blocked):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    stage({".pre-commit-config.yaml": PRE_COMMIT.replace("v1.2.0", new_rev)})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == int(blocked)
+    assert ("pre-commit.coverage-gate.rev: v1.2.0 -> v1.1.9" in out) == blocked
+
+
+def test_coverage_gate_args_lower_its_threshold(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.testwarden.coverage-gate]\nfail-under = 90\n",
+            ".pre-commit-config.yaml": PRE_COMMIT,
+        }
+    )
+    stage(
+        {
+            ".pre-commit-config.yaml": PRE_COMMIT.replace(
+                "      - id: coverage-gate\n",
+                "      - id: coverage-gate\n        args: [--fail-under, '50']\n",
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert ".pre-commit-config.yaml:6: coverage-gate.fail-under: 90 -> 50" in out
+
+
+@pytest.mark.parametrize(
+    ("addopts", "guardrail"),
+    [
+        ("-ra --ignore=tests/slow", "pytest.addopts.--ignore"),
+        ("-ra --deselect tests/test_a.py::test_x", "pytest.addopts.--deselect"),
+        ("-ra -k 'not flaky'", "pytest.addopts.-k"),
+        ("-ra -pno:randomly", "pytest.addopts.-p"),
+    ],
+)
+def test_addopts_that_hide_tests_block(repo, capsys, addopts, guardrail):
+    committed({"pytest.ini": "[pytest]\naddopts = -ra -p no:cacheprovider\n"})
+    stage({"pytest.ini": f"[pytest]\naddopts = {addopts} -p no:cacheprovider\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert f"pytest.ini:2: {guardrail}: " in out
+    assert "keeps tests from being collected or run" in out
+
+
+def test_addopts_that_hide_nothing_pass(repo, capsys):
+    committed({"tox.ini": "[pytest]\naddopts = -ra --ignore=build\n"})
+    stage({"tox.ini": "[pytest]\naddopts = -ra -x -p pytest_cov\n"})
+
+    assert check(capsys) == (0, "")
+
+
+def test_testpaths_and_norecursedirs(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests', 'integration']\n"
+        }
+    )
+    stage(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n"
+            "norecursedirs = ['.*', 'tests/slow']\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "pyproject.toml:2: pytest.testpaths: tests, integration -> tests; drops integration"
+        in out
+    )
+    assert "pyproject.toml:3: pytest.norecursedirs: " in out
+    assert "adds tests/slow: keeps pytest out of more directories" in out
+
+
+def test_setting_testpaths_for_the_first_time_narrows_collection(repo, capsys):
+    committed({"setup.cfg": "[tool:pytest]\naddopts = -ra\n"})
+    stage({"setup.cfg": "[tool:pytest]\naddopts = -ra\ntestpaths = tests/unit\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "setup.cfg:3: pytest.testpaths: (unset: every directory) -> tests/unit" in out
+    )
+
+
+def test_new_omit_and_exclusions_block(repo, capsys):
+    committed(
+        {
+            ".coveragerc": "[run]\nbranch = true\n[report]\nexclude_also =\n    if TYPE_CHECKING:\n"
+        }
+    )
+    stage(
+        {
+            ".coveragerc": "[run]\nbranch = true\nomit = src/legacy/*\n[report]\n"
+            "exclude_also =\n    if TYPE_CHECKING:\n    def __repr__\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert ".coveragerc:3: coverage.run.omit: (none) -> src/legacy/*" in out
+    assert "coverage.exclude_also: " in out and "adds def __repr__" in out
+
+
+def test_an_added_pragma_blocks_and_an_existing_one_does_not(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nexclude_also = ['# nocov', 'raise NotImplementedError']\n",
+            "src/app.py": "def old():  # pragma: no cover\n    return 1\n",
+        }
+    )
+    stage(
+        {
+            "src/app.py": "def old():  # pragma: no cover\n    return 1\n\n\n"
+            "def new():  # PRAGMA: NO COVER\n    return 2\n\n\n"
+            "def other():  # nocov\n    raise NotImplementedError\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "src/app.py:5: pragma.no-cover:src/app.py: (none) -> 'def new():  # PRAGMA: NO COVER'"
+        in out
+    )
+    assert "src/app.py:9: pragma.no-cover:src/app.py" in out
+    assert "src/app.py:1:" not in out and "src/app.py:10:" not in out
+
+
+def test_reasonless_inline_suppressions_block(repo, capsys):
+    committed({"tests/test_a.py": "def test_a():\n    pass\n"})
+    stage(
+        {
+            "tests/test_a.py": "from unittest import mock  # testwarden: allow-mock\n"
+            'import os  # testwarden: allow-mock reason="the clock"\n'
+            "def test_a():\n    pass  # testwarden: allow-skip reason=''\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tests/test_a.py:1: inline.allow-mock:tests/test_a.py" in out
+    assert "tests/test_a.py:4: inline.allow-skip:tests/test_a.py" in out
+    assert "tests/test_a.py:2:" not in out
+
+
+def test_new_exemptions_of_other_hooks_are_listed_for_the_reviewer(repo, capsys):
+    committed({"pyproject.toml": "[project]\nname = 'x'\n"})
+    stage(
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n\n"
+            "[tool.testwarden.forbid-test-deletion]\n"
+            "allow = [{ test = 'tests/test_a.py', reason = 'gone' }]\n\n"
+            "[tool.testwarden.mock-data]\n"
+            "allow-patch = [{ target = 'stripe.Charge', reason = 'payments' }]\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    assert (
+        "new exemption, for the reviewer: pyproject.toml:5: forbid-test-deletion.allow: "
+        "(none) -> tests/test_a.py" in out
+    )
+    assert (
+        "new exemption, for the reviewer: pyproject.toml:8: mock-data.allow-patch: "
+        "(none) -> stripe.Charge" in out
+    )
+
+
+def baseline(*counts: int) -> str:
+    entries = ",".join(
+        f'{{"path": "tests/test_{n}.py", "function": "test_x", "rule": "mock-import", "count": {count}}}'
+        for n, count in enumerate(counts)
+    )
+    return f'{{"findings": [{entries}]}}\n'
+
+
+def test_a_grown_mock_data_baseline_blocks_and_a_shrunk_one_passes(repo, capsys):
+    committed({".testwarden-mock-data-baseline.json": baseline(2, 1)})
+    stage({".testwarden-mock-data-baseline.json": baseline(1, 1)})
+    assert check(capsys) == (0, "")
+
+    stage({".testwarden-mock-data-baseline.json": baseline(2, 2)})
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        ".testwarden-mock-data-baseline.json: mock-data.baseline: "
+        "3 entries -> 4 entries; adds tests/test_1.py:test_x:mock-import" in out
+    )
+
+
+def test_an_exemption_with_a_reason_passes_and_is_listed(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+    stage(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 80\n\n"
+            + exemption("coverage.fail_under", "vendored parser moved in")
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    assert (
+        "accepted by exemption: pyproject.toml:2: coverage.fail_under: 90 -> 80; "
+        "lowers the total coverage coverage.py requires; reason: vendored parser moved in"
+    ) in out
+    assert "1 weakening(s) accepted by exemptions" in out
+
+
+def test_an_exemption_without_a_reason_cannot_run(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+    stage(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 80\n"
+            "[tool.testwarden.protect-guardrails]\n"
+            "allow = [{ guardrail = 'coverage.fail_under' }]\n"
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 2
+    assert (
+        "pyproject.toml:4: [tool.testwarden.protect-guardrails] 'allow' must be" in out
+    )
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_an_exemption_accepts_only_the_change_that_adds_it(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"
+            + exemption("coverage.fail_under")
+        }
+    )
+    stage(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 70\n"
+            + exemption("coverage.fail_under")
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "the exemption for coverage.fail_under predates this change" in out
+
+
+def test_loosening_the_rules_in_the_same_commit_does_not_help(repo, capsys):
+    """The base side says what is a guardrail: the change cannot redefine it."""
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nexclude_also = ['# skipcov']\n",
+            "src/app.py": "def f():\n    return 1\n",
+        }
+    )
+    stage(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nexclude_also = []\n",
+            "src/app.py": "def f():  # skipcov\n    return 1\n",
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "src/app.py:1: pragma.no-cover:src/app.py" in out
+
+
+def test_a_range_with_the_exemption_in_another_commit_passes(repo, capsys):
+    base = committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"
+            + exemption("coverage.fail_under")
+        },
+        "exemption",
+    )
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nfail_under = 80\n"
+            + exemption("coverage.fail_under")
+        },
+        "lower",
+    )
+
+    exit_code, out = check(capsys, "--from-ref", base, "--to-ref", "HEAD")
+
+    assert exit_code == 0
+    assert "accepted by exemption" in out
+
+
+def test_the_first_commit_weakens_nothing(repo, capsys):
+    stage({"pyproject.toml": "[tool.coverage.report]\nfail_under = 10\n"})
+
+    assert check(capsys) == (0, "")
+
+
+def test_all_files_only_checks_that_the_settings_read(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 10\n"})
+
+    exit_code, out = check(capsys, "--all-files")
+
+    assert exit_code == 0
+    assert "--all-files has no before side" in out
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "message"),
+    [
+        ("pyproject.toml", "[tool.coverage\n", "pyproject.toml:1: invalid TOML"),
+        ("tox.ini", "no section\n", "tox.ini: invalid ini file"),
+        (".pre-commit-config.yaml", "repos: 3\n", "pre-commit cannot load it"),
+        (".pre-commit-config.yaml", "repos: [", "pre-commit cannot load it"),
+        ("setup.cfg", b"\xff\xfe", "setup.cfg: not UTF-8"),
+        (".testwarden-mock-data-baseline.json", "[]", "not a mock-data baseline"),
+        ("pytest.ini", "[pytest]\naddopts = -k 'x\n", "pytest.ini: [pytest] addopts:"),
+    ],
+)
+def test_an_unreadable_guardrail_file_after_the_change_cannot_run(
+    repo, capsys, path, text, message
+):
+    commit()
+    write(path, text)
+    add(path)
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 2
+    assert message in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_an_unreadable_file_before_the_change_is_read_as_unset(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage\n"})
+    stage({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    assert "note: before the change" in out and "invalid TOML" in out
+
+
+def test_the_hook_runs_through_the_testwarden_command(repo, capsys):
+    committed({"pyproject.toml": "[tool.coverage.report]\nfail_under = 90\n"})
+    stage({"pyproject.toml": "[tool.coverage.report]\nfail_under = 50\n"})
+
+    assert cli.main(["protect-guardrails"]) == 1
+    assert "coverage.fail_under: 90 -> 50" in capsys.readouterr().out
+
+
+def test_allow_comments_in_strings_prose_or_broken_files_are_not_suppressions(
+    repo, capsys
+):
+    committed({"src/app.py": "x = 1\n"})
+    stage(
+        {
+            "src/app.py": "x = 1\nhelp = '# testwarden: allow-mock'\n"
+            "# see `# testwarden: allow-skip` in the docs\n"
+            'y = 2  # noqa  # testwarden: allow-mock reason="the network"\n',
+            "src/plain.py": "z = 3\n",
+            "src/broken.py": "def f(:\n    s = '''  # testwarden: allow-mock\n",
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+
+def test_an_invalid_exclusion_regex_is_ignored_like_coverage_refuses_it(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.coverage.report]\nexclude_also = ['# (unclosed']\n",
+            "src/app.py": "x = 1\n",
+        }
+    )
+    stage({"src/app.py": "x = 1\ny = 2  # (unclosed\n"})
+
+    assert check(capsys) == (0, "")
+
+
+def test_renaming_a_command_file_away_removes_its_threshold(repo, capsys):
+    committed({"tox.ini": "[testenv]\ncommands = pytest --cov-fail-under=90\n"})
+    git("mv", "tox.ini", "tox.ini.disabled")
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tox.ini:2: pytest.--cov-fail-under: 90 -> (removed)" in out
+
+
+def test_a_non_numeric_coverage_gate_threshold_argument_cannot_run(repo, capsys):
+    committed({".pre-commit-config.yaml": PRE_COMMIT})
+    stage(
+        {
+            ".pre-commit-config.yaml": PRE_COMMIT.replace(
+                "      - id: coverage-gate\n",
+                "      - id: coverage-gate\n        args: [--diff-fail-under=high]\n",
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 2
+    assert "coverage-gate args: --diff-fail-under 'high' is not a number" in out
