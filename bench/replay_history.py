@@ -1,4 +1,4 @@
-"""Replay a project's recent history through forbid-test-deletion and forbid-skipped-tests.
+"""Replay a project's recent history through the guard hooks `testwarden check` runs.
 
 Usage: python bench/replay_history.py PATH_TO_CLONE [--commits 300] [--jobs 8]
 
@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-HOOK_IDS = ("forbid-test-deletion", "forbid-skipped-tests")
+HOOK_IDS = (
+    "forbid-test-deletion",
+    "forbid-skipped-tests",
+    "forbid-mock-data",
+    "protect-guardrails",
+)
 # Lines a hook prints around its findings, not findings themselves.
 CONTEXT_PREFIXES = ("To fix:", "  [tool.", "  allow = ")
 

@@ -322,3 +322,34 @@ def test_testwarden_check_runs_the_gate_on_the_range(project, capfd):
     [finding] = [json.loads(line) for line in captured.out.splitlines()]
     assert (finding["hook"], finding["rule"]) == ("coverage-gate", "coverage")
     assert "total coverage: 54.55% (threshold 87%) TOO LOW" in captured.err
+
+
+POETRY_PYPROJECT = """\
+[tool.poetry]
+name = "calc"
+version = "0.1.0"
+description = "a consumer project"
+authors = ["Test Author <test@example.org>"]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = ">=3.11"
+"""
+
+
+def test_poetry_project_is_measured_through_poetry_run_tox(
+    project, capfd, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("POETRY_VIRTUALENVS_PATH", str(tmp_path / "poetry-venvs"))
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path / "poetry-cache"))
+    write("pyproject.toml", POETRY_PYPROJECT + PYPROJECT)
+    add("pyproject.toml")
+    commit("poetry project")
+    stage({"calc/ops.py": OPS + SUB})
+
+    assert coverage_gate.main([]) == 1
+
+    assert "calc/ops.py:6-8: below threshold (25% of its changed lines)" in (
+        capfd.readouterr().out
+    )
+    assert (tmp_path / "poetry-venvs").is_dir()  # poetry really ran
