@@ -60,6 +60,25 @@ def _optional_string(value: object) -> str | None:
     return value
 
 
+def _reasoned_entries(value: object, key: str, example: str) -> list[tuple[str, str]]:
+    """`[{ KEY = "...", reason = "..." }, ...]` as (key value, reason) pairs."""
+    expected = f'a list of {{ {key} = "{example}", reason = "why" }} tables, each with a reason'
+    if not isinstance(value, list):
+        raise TypeError(expected)
+    pairs = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {key, "reason"}
+            or not all(
+                isinstance(item, str) and item.strip() for item in entry.values()
+            )
+        ):
+            raise TypeError(expected)
+        pairs.append((entry[key].strip(), entry["reason"].strip()))
+    return pairs
+
+
 @dataclass(frozen=True)
 class Exemption:
     """A deliberate removal or skip: the test (or file) it names and why."""
@@ -69,23 +88,9 @@ class Exemption:
 
 
 def _exemptions(value: object) -> tuple[Exemption, ...]:
-    expected = (
-        'a list of { test = "path::name", reason = "why" } tables, each with a reason'
+    return tuple(
+        Exemption(*pair) for pair in _reasoned_entries(value, "test", "path::name")
     )
-    if not isinstance(value, list):
-        raise TypeError(expected)
-    exemptions = []
-    for entry in value:
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != {"test", "reason"}
-            or not all(
-                isinstance(item, str) and item.strip() for item in entry.values()
-            )
-        ):
-            raise TypeError(expected)
-        exemptions.append(Exemption(entry["test"].strip(), entry["reason"].strip()))
-    return tuple(exemptions)
 
 
 @dataclass(frozen=True)
@@ -97,27 +102,11 @@ class AllowedPatch:
 
 
 def _allowed_patches(value: object) -> tuple[AllowedPatch, ...]:
-    expected = (
-        'a list of { target = "package.module.name", reason = "why" } tables, '
-        "each with a reason"
-    )
-    if not isinstance(value, list):
-        raise TypeError(expected)
-    allowed = []
-    for entry in value:
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != {"target", "reason"}
-            or not all(
-                isinstance(item, str) and item.strip() for item in entry.values()
-            )
-            or not re.fullmatch(
-                r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", entry["target"].strip()
-            )
-        ):
-            raise TypeError(expected)
-        allowed.append(AllowedPatch(entry["target"].strip(), entry["reason"].strip()))
-    return tuple(allowed)
+    pairs = _reasoned_entries(value, "target", "package.module.name")
+    for target, _ in pairs:
+        if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", target):
+            raise TypeError(f"a dotted name as target, not {target!r}")
+    return tuple(AllowedPatch(*pair) for pair in pairs)
 
 
 def _relative_path(value: object) -> str:
@@ -135,26 +124,10 @@ class GuardrailExemption:
 
 
 def _guardrail_exemptions(value: object) -> tuple[GuardrailExemption, ...]:
-    expected = (
-        'a list of { guardrail = "finding id", reason = "why" } tables, '
-        "each with a reason"
+    return tuple(
+        GuardrailExemption(*pair)
+        for pair in _reasoned_entries(value, "guardrail", "finding id")
     )
-    if not isinstance(value, list):
-        raise TypeError(expected)
-    exemptions = []
-    for entry in value:
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != {"guardrail", "reason"}
-            or not all(
-                isinstance(item, str) and item.strip() for item in entry.values()
-            )
-        ):
-            raise TypeError(expected)
-        exemptions.append(
-            GuardrailExemption(entry["guardrail"].strip(), entry["reason"].strip())
-        )
-    return tuple(exemptions)
 
 
 @dataclass(frozen=True)

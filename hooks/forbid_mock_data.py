@@ -21,10 +21,10 @@ import argparse
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from hooks import config as config_module
-from hooks import git, mock_detection
+from hooks import git, guard, mock_detection
 from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
 from hooks.errors import UserError, report
@@ -335,20 +335,13 @@ def write_baseline(config: Config) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=HOOK_ID,
-        description="Reject a change that adds mock data: mock objects, fake-data "
+    return guard.run(
+        HOOK_ID,
+        "Reject a change that adds mock data: mock objects, fake-data "
         "libraries, mocked services, fabricated fixtures, mock data files.",
+        check,
+        argv,
     )
-    git.add_change_set_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        change_set = git.change_set_from_arguments(args)
-        hook_report = check(change_set, config_module.load(git.repo_root()))
-    except UserError as error:
-        return report(error)
-    hook_report.print_text()
-    return hook_report.exit_code
 
 
 def baseline_main(argv: Sequence[str] | None = None) -> int:

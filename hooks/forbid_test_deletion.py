@@ -13,15 +13,12 @@ a reason in [tool.testwarden.forbid-test-deletion].
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hooks import config as config_module
-from hooks import git
+from hooks import git, guard
 from hooks.config import Config, Exemption
-from hooks.errors import UserError, report
 from hooks.findings import HookReport
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
@@ -281,20 +278,13 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=HOOK_ID,
-        description="Reject a change that deletes tests, test files or parametrize cases "
+    return guard.run(
+        HOOK_ID,
+        "Reject a change that deletes tests, test files or parametrize cases "
         "without replacing them.",
+        check,
+        argv,
     )
-    git.add_change_set_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        change_set = git.change_set_from_arguments(args)
-        hook_report = check(change_set, config_module.load(git.repo_root()))
-    except UserError as error:
-        return report(error)
-    hook_report.print_text()
-    return hook_report.exit_code
 
 
 if __name__ == "__main__":

@@ -115,7 +115,6 @@ def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
 
 def format_source(path: str, source: bytes, settings: ToolSettings) -> bytes:
     """What `isort PATH && black PATH` would leave in a file holding SOURCE."""
-    import black
     import isort
 
     with tempfile.TemporaryDirectory(prefix="testwarden-") as scratch:

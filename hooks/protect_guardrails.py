@@ -13,7 +13,6 @@ that the change itself adds; the hook prints every one it accepts.
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 import tokenize
@@ -21,10 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from hooks import config as config_module
-from hooks import git
+from hooks import git, guard
 from hooks.config import Config, GuardrailExemption
-from hooks.errors import UserError, report
+from hooks.errors import UserError
 from hooks.findings import HookReport
 from hooks.guardrail_settings import (
     COMMAND_FILES,
@@ -405,21 +403,14 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=HOOK_ID,
-        description="Reject a change that weakens the test guardrails: coverage "
+    return guard.run(
+        HOOK_ID,
+        "Reject a change that weakens the test guardrails: coverage "
         "thresholds, testwarden hooks, test collection, coverage exclusions, "
         "mock-data exemptions.",
+        check,
+        argv,
     )
-    git.add_change_set_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        change_set = git.change_set_from_arguments(args)
-        hook_report = check(change_set, config_module.load(git.repo_root()))
-    except UserError as error:
-        return report(error)
-    hook_report.print_text()
-    return hook_report.exit_code
 
 
 if __name__ == "__main__":
