@@ -23,6 +23,7 @@ HOOK_MODULES = {
 COMMANDS = {
     "baseline": "hooks.forbid_mock_data:baseline_main",
     "check": "hooks.check:main",
+    "demo": "hooks.demo:main",
 }
 
 
