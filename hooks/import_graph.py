@@ -18,13 +18,15 @@ import posixpath
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hooks import format_cache, git
 
 CACHE_FORMAT = 1
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_PARSE_THRESHOLD = 200
 # Calls whose literal first argument names a module that gets imported.
 IMPORTING_CALLS = {"import_module", "__import__", "importorskip"}
 
@@ -47,26 +49,46 @@ def parse_imports(source: bytes) -> ParsedFile:
     except (SyntaxError, ValueError) as error:
         return ParsedFile(syntax_error_line=getattr(error, "lineno", None) or 1)
     imports: list[tuple[int, str, tuple[str, ...]]] = []
-    dynamic_lines: list[int] = []
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             imports.extend((0, alias.name, ()) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names if alias.name != "*")
             imports.append((node.level, node.module or "", names))
-        elif isinstance(node, ast.Call) and _called_name(node.func) in IMPORTING_CALLS:
-            argument = node.args[0] if node.args else None
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                imports.append(_literal_import(argument.value))
-            else:
-                dynamic_lines.append(node.lineno)
         elif isinstance(node, ast.Assign) and _assigns_pytest_plugins(node):
             imports.extend(
                 (0, element.value, ())
                 for element in ast.walk(node.value)
                 if isinstance(element, ast.Constant) and isinstance(element.value, str)
             )
+    dynamic_lines: list[int] = []
+    # Walking every expression is most of the cost: do it only where a call
+    # that imports can be.
+    if any(name.encode() in source for name in IMPORTING_CALLS):
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and _called_name(node.func) in IMPORTING_CALLS
+            ):
+                argument = node.args[0] if node.args else None
+                if isinstance(argument, ast.Constant) and isinstance(
+                    argument.value, str
+                ):
+                    imports.append(_literal_import(argument.value))
+                else:
+                    dynamic_lines.append(node.lineno)
     return ParsedFile(tuple(imports), tuple(dynamic_lines))
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every statement, at any depth (in functions, classes, if, try, with, match)."""
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                pending.append(child)
+                yield child
 
 
 def _called_name(function: ast.expr) -> str | None:
@@ -142,6 +164,7 @@ class ImportGraph:
                 module_of[path] = names[0]
             for name in names:
                 graph.module_index.setdefault(name, path)
+        executed_by: dict[str, set[str]] = {}  # many files import the same names
         for path, parsed_file in parsed.items():
             targets = graph.imports.setdefault(path, set())
             package = _package_of(path, module_of.get(path, ""))
@@ -153,7 +176,9 @@ class ImportGraph:
                     f"{base}.{name}" if base else name for name in names
                 ]
                 for candidate in candidates:
-                    targets.update(graph._files_executed_by(candidate))
+                    if candidate not in executed_by:
+                        executed_by[candidate] = graph._files_executed_by(candidate)
+                    targets.update(executed_by[candidate])
             targets.discard(path)
             for target in targets:
                 graph.importers.setdefault(target, set()).add(path)
@@ -217,11 +242,22 @@ def parse_tree(blobs: Mapping[str, str]) -> dict[str, ParsedFile]:
     cache_file = _cache_file()
     cached = _read_cache(cache_file)
     missing = [blob for blob in set(python_blobs.values()) if blob not in cached]
-    for blob, source in git.read_blobs(missing).items():
-        cached[blob] = parse_imports(source)
+    sources = git.read_blobs(missing)
+    cached.update(zip(sources, _parse_all(list(sources.values()))))
     if missing:
         _write_cache(cache_file, {blob: cached[blob] for blob in python_blobs.values()})
     return {path: cached[blob] for path, blob in python_blobs.items()}
+
+
+def _parse_all(sources: list[bytes]) -> list[ParsedFile]:
+    """Parse in worker processes when there is a whole tree to parse (a cold cache)."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(sources) < PARALLEL_PARSE_THRESHOLD:
+        return [parse_imports(source) for source in sources]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as executor:
+        return list(executor.map(parse_imports, sources, chunksize=16))
 
 
 def _cache_file() -> Path:

@@ -7,6 +7,8 @@ selection. Every child gets an environment without git's hook variables.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shlex
 import shutil
@@ -16,10 +18,12 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from hooks import git
+from hooks import format_cache, git
 from hooks.errors import UserError
 
 POSARGS_PROBE = "testwarden-posargs-probe"
+# Where tox reads its configuration from, in the project root.
+TOX_CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
 NO_TESTS_COLLECTED = re.compile(r"\bexit 5 \(")
 EXIT_NO_TESTS_COLLECTED = 5
 
@@ -63,8 +67,33 @@ def _run_captured(command: list[str], root: Path) -> subprocess.CompletedProcess
         raise UserError(f"cannot run {command[0]!r}: not found; install it") from None
 
 
+def _posargs_check_key(command: list[str], env_arguments: list[str], root: Path) -> str:
+    """What tox's answer depends on: how it is started, its settings, its variables."""
+    digest = hashlib.sha256()
+    tox_variables = sorted(
+        (name, value) for name, value in os.environ.items() if name.startswith("TOX_")
+    )
+    digest.update(repr((command, env_arguments, str(root), tox_variables)).encode())
+    for name in TOX_CONFIG_FILES:
+        try:
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+        except OSError:
+            digest.update(name.encode() + b" absent")
+    return digest.hexdigest()[:32]
+
+
 def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> None:
-    """Fail unless every environment tox would run passes {posargs} to its commands."""
+    """Fail unless every environment tox would run passes {posargs} to its commands.
+
+    Asking tox costs a tox start-up (about half a second), so a passed check is
+    remembered until the tox configuration or the way tox is started changes."""
+    passed = (
+        format_cache.cache_directory()
+        / "tox-posargs"
+        / _posargs_check_key(command, env_arguments, root)
+    )
+    if passed.exists():
+        return
     probe = _run_captured(
         [*command, "config", *env_arguments, "-k", "commands", "--", POSARGS_PROBE],
         root,
@@ -87,6 +116,11 @@ def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> N
                 '(tox.toml: `commands = [["pytest", { replace = "posargs", '
                 'default = ["tests"], extend = true }]]`)'
             )
+    try:
+        passed.parent.mkdir(parents=True, exist_ok=True)
+        passed.touch()
+    except OSError:
+        return  # no cache: the next run asks tox again
 
 
 def run_tox(

@@ -53,6 +53,41 @@ def test_parse_records_every_kind_of_import():
     assert parsed.syntax_error_line is None
 
 
+def test_imports_nested_in_any_statement_are_found():
+    parsed = parse_imports(
+        b"class C:\n"
+        b"    def method(self):\n"
+        b"        import in_method\n"
+        b"try:\n"
+        b"    import in_try\n"
+        b"except ImportError:\n"
+        b"    import in_handler\n"
+        b"finally:\n"
+        b"    import in_finally\n"
+        b"with open('x') as f:\n"
+        b"    import in_with\n"
+        b"for x in y:\n"
+        b"    if x:\n"
+        b"        import in_if\n"
+        b"    else:\n"
+        b"        import in_else\n"
+        b"match value:\n"
+        b"    case 1:\n"
+        b"        import in_case\n"
+    )
+
+    assert sorted(module for _, module, _ in parsed.imports) == [
+        "in_case",
+        "in_else",
+        "in_finally",
+        "in_handler",
+        "in_if",
+        "in_method",
+        "in_try",
+        "in_with",
+    ]
+
+
 def test_parse_error_is_recorded_with_its_line():
     assert parse_imports(b"import os\n\ndef f(:\n").syntax_error_line == 3
     assert parse_imports(b"x = 1\0\n").syntax_error_line == 1
@@ -196,3 +231,15 @@ def test_tracked_blobs_of_a_revision_skip_symlinks(repo):
 
     assert set(gitlayer.tracked_blobs("HEAD")) == {"a.py"}
     assert gitlayer.tracked_blobs("HEAD") == gitlayer.tracked_blobs()
+
+
+def test_a_whole_tree_is_parsed_in_worker_processes(repo):
+    count = import_graph.PARALLEL_PARSE_THRESHOLD
+    for number in range(count):
+        write(f"pkg/module_{number}.py", f"import pkg.module_{(number + 1) % count}\n")
+    add(".")
+
+    parsed = import_graph.parse_tree(gitlayer.tracked_blobs())
+
+    assert len(parsed) == count
+    assert parsed["pkg/module_7.py"].imports == ((0, "pkg.module_8", ()),)

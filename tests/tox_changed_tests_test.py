@@ -263,3 +263,34 @@ def test_unreadable_pyproject_is_not_a_poetry_project(tmp_path):
 
     assert not tox_runner.is_poetry_project(tmp_path)
     assert not tox_runner.is_poetry_project(tmp_path / "missing")
+
+
+def test_a_passed_posargs_check_is_remembered_until_tox_ini_changes(
+    tox_project, capfd
+):
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+    assert tox_changed_tests.main([]) == 0
+    capfd.readouterr()
+    [remembered] = (Path(os.environ["TESTWARDEN_CACHE_DIR"]) / "tox-posargs").iterdir()
+
+    write("tox.ini", TOX_INI.replace("{posargs:tests}", "tests"))
+    add("tox.ini")
+
+    assert tox_changed_tests.main([]) == 2
+    assert "does not pass {posargs}" in capfd.readouterr().err
+    assert remembered.exists()
+
+
+def test_unwritable_cache_still_checks_posargs(
+    tox_project, capfd, monkeypatch, tmp_path
+):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("TESTWARDEN_CACHE_DIR", str(blocker / "cache"))
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main([]) == 0
+
+    assert "2 passed" in capfd.readouterr().out
