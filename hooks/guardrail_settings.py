@@ -128,15 +128,25 @@ class Side:
     exclusion_markers: tuple[str, ...] = COVERAGE_DEFAULT_EXCLUDE
     exemptions: tuple[config.GuardrailExemption, ...] = ()
     problems: list[str] = field(default_factory=list)
+    # Every tracked path and directory: a dropped testpath that is gone hid nothing.
+    paths: frozenset[str] = frozenset()
 
 
 def read_side(revision: str | None) -> Side:
     """The guardrail settings of REVISION's tree (None: the index)."""
     blobs = git.tracked_blobs(revision)
     wanted = {path: blobs[path] for path in ROOT_FILES if path in blobs}
+    directories = {
+        "/".join(parts[:end])
+        for parts in (path.split("/") for path in blobs)
+        for end in range(1, len(parts))
+    }
     contents = git.read_blobs(wanted.values())
     texts = {}
-    side = Side(revision[:12] if revision else "the index")
+    side = Side(
+        revision[:12] if revision else "the index",
+        paths=frozenset({*blobs, *directories}),
+    )
     for path, blob in wanted.items():
         try:
             texts[path] = contents[blob].decode("utf-8")

@@ -132,6 +132,9 @@ def weakened_settings(before: Side, after: Side) -> list[Finding]:
             )
     for key, setting in after.narrowable.items():
         removed = Counter(before.narrowable[key].value) - Counter(setting.value)
+        for entry in list(removed):
+            if key == "pytest.testpaths" and _gone(entry, after):
+                del removed[entry]  # moved or deleted: nothing left to collect there
         if removed:
             shown = _shown(tuple(removed.elements()))
             findings.append(
@@ -143,6 +146,12 @@ def weakened_settings(before: Side, after: Side) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _gone(testpath: str, after: Side) -> bool:
+    """A concrete testpath that names nothing the after side tracks."""
+    is_pattern = any(character in testpath for character in "*?[(")
+    return not is_pattern and testpath.strip("/") not in after.paths
 
 
 def _version(rev: str | None) -> tuple[int, ...] | None:

@@ -300,7 +300,8 @@ def test_addopts_that_hide_nothing_pass(repo, capsys):
 def test_testpaths_and_norecursedirs(repo, capsys):
     committed(
         {
-            "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests', 'integration']\n"
+            "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests', 'integration']\n",
+            "integration/test_flow.py": "def test_flow():\n    pass\n",
         }
     )
     stage(
@@ -319,6 +320,20 @@ def test_testpaths_and_norecursedirs(repo, capsys):
     )
     assert "pyproject.toml:3: pytest.norecursedirs: " in out
     assert "adds tests/slow: keeps pytest out of more directories" in out
+
+
+def test_dropping_a_testpath_that_moved_away_hides_nothing(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['pkg', 'tests']\n",
+            "pkg/__init__.py": "",
+            "tests/test_pkg.py": "def test_pkg():\n    pass\n",
+        }
+    )
+    git("mv", "pkg", "src")
+    stage({"pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n"})
+
+    assert check(capsys) == (0, "")
 
 
 def test_setting_testpaths_for_the_first_time_narrows_collection(repo, capsys):
