@@ -1,8 +1,9 @@
 """Benchmark: the isort-black hook against black's and isort's own hooks.
 
-A user without testwarden runs two hooks, each one process: `black FILES`
-(black's hook) and `isort --filter-files FILES` (isort's hook). We time that
-pair against one `isort-black FILES` process on a real tree, in three cases:
+A user without testwarden runs two hooks, each one process: `isort
+--filter-files FILES` (isort's hook), then `black FILES` (black's hook). We
+time that pair against one `isort-black FILES` process on a real tree, in
+three cases:
 
   (a) a typical commit: 3 changed files       target: ratio <= 0.6
   (b) every file, cold caches                  target: ratio <= 1.1
@@ -98,11 +99,12 @@ def timed(command: list[str], tree: Path, environment: dict[str, str]) -> float:
 
 
 def pair(files: list[str], tree: Path, environment: dict[str, str]) -> float:
-    return timed([str(BIN / "black"), "--quiet", *files], tree, environment) + timed(
+    """isort's hook, then black's hook, in the order the two are usually listed."""
+    return timed(
         [str(BIN / "isort"), "--profile", "black", "--filter-files", "--quiet", *files],
         tree,
         environment,
-    )
+    ) + timed([str(BIN / "black"), "--quiet", *files], tree, environment)
 
 
 def ours(files: list[str], tree: Path, environment: dict[str, str]) -> float:
