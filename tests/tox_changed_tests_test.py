@@ -265,9 +265,7 @@ def test_unreadable_pyproject_is_not_a_poetry_project(tmp_path):
     assert not tox_runner.is_poetry_project(tmp_path / "missing")
 
 
-def test_a_passed_posargs_check_is_remembered_until_tox_ini_changes(
-    tox_project, capfd
-):
+def test_a_passed_posargs_check_is_remembered_until_tox_ini_changes(tox_project, capfd):
     write("calc/ops.py", "def add(a, b):\n    return b + a\n")
     add("calc/ops.py")
     assert tox_changed_tests.main([]) == 0
