@@ -16,13 +16,13 @@ that builds a real directory is not fabricated.
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+
+from hooks.allow_comments import allow_comments
 
 MOCK_OBJECT = "mock-object"
 FAKE_DATA_LIBRARY = "fake-data-library"
@@ -192,8 +192,6 @@ _EVIDENCE = tuple(
         r"testwarden",
     )
 )
-_ALLOW_COMMENT = re.compile(r"#\s*testwarden:\s*allow-mock\b(.*)")
-_ALLOW_REASON = re.compile(r"""\s*reason\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 @dataclass(frozen=True)
@@ -340,7 +338,7 @@ def analyse(
     raw = reader.line_findings() + [
         _fixture_finding(path, verdict) for verdict in reader.fixture_verdicts()
     ]
-    allow = _allow_comments(source) if b"testwarden" in source else {}
+    allow = allow_comments(source, "mock") if b"testwarden" in source else {}
     report = FileReport(
         reasonless_allow_lines=sorted(line for line, why in allow.items() if not why)
     )
@@ -411,20 +409,6 @@ def _fixture_finding(path: str, verdict: FixtureVerdict) -> Finding:
         evidence_line=verdict.evidence_line,
         patch_targets=verdict.patch_targets,
     )
-
-
-def _allow_comments(source: bytes) -> dict[int, str | None]:
-    """Line -> reason of each `# testwarden: allow-mock reason="..."` comment (None: no reason)."""
-    comments: dict[int, str | None] = {}
-    for token in tokenize.tokenize(io.BytesIO(source).readline):
-        if token.type != tokenize.COMMENT:
-            continue
-        match = _ALLOW_COMMENT.search(token.string)
-        if match:
-            reason = _ALLOW_REASON.match(match.group(1))
-            text = (reason.group(1) or reason.group(2) or "").strip() if reason else ""
-            comments[token.start[0]] = text or None
-    return comments
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,13 @@ that the change itself adds; the hook prints every one it accepts.
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from hooks import git, guard
+from hooks.allow_comments import allow_comments
 from hooks.config import Config, GuardrailExemption
 from hooks.errors import UserError
 from hooks.findings import HookReport
@@ -68,10 +67,7 @@ LISTED_FOR_REVIEW = frozenset(
 )
 RUN_STAGES = frozenset({"pre-commit", "pre-push"})
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
-# At the start of a comment, or of a second comment on the line; not quoted in prose.
-_ALLOW_COMMENT = re.compile(r"(?:^|\s)#\s*testwarden:\s*allow-(mock|skip)\b(.*)")
 _HOOK_OF_ALLOW = {"mock": "forbid-mock-data", "skip": "forbid-skipped-tests"}
-_REASON = re.compile(r"""\s*reason\s*=\s*(?:"\s*[^"\s][^"]*"|'\s*[^'\s][^']*')""")
 
 
 @dataclass(frozen=True)
@@ -261,18 +257,6 @@ def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     return compiled
 
 
-def _comments(source: str) -> dict[int, str]:
-    """Line -> the comment on it; none for a file Python cannot tokenize."""
-    try:
-        return {
-            token.start[0]: token.string
-            for token in tokenize.generate_tokens(io.StringIO(source).readline)
-            if token.type == tokenize.COMMENT
-        }
-    except (tokenize.TokenError, SyntaxError):
-        return {}  # the hooks that read allow comments report it
-
-
 def added_exclusions(
     change_set: git.ChangeSet, before: Side, is_test_file: Callable[[str], bool]
 ) -> list[Finding]:
@@ -298,17 +282,16 @@ def added_exclusions(
             if not is_test_file(change.path)
             and any(marker.search(line) for marker in markers)
         }
-        for number, comment in _comments(source).items():
-            allow = _ALLOW_COMMENT.search(comment)
-            if allow and not _REASON.match(allow.group(2)):
-                suspects.setdefault(
-                    number,
-                    (
-                        f"inline.allow-{allow.group(1)}",
-                        f"switches off {_HOOK_OF_ALLOW[allow.group(1)]} findings "
-                        "without a reason",
-                    ),
-                )
+        for kind, hook_id in _HOOK_OF_ALLOW.items():
+            for number, reason in allow_comments(source, kind).items():
+                if not reason:
+                    suspects.setdefault(
+                        number,
+                        (
+                            f"inline.allow-{kind}",
+                            f"switches off {hook_id} findings without a reason",
+                        ),
+                    )
         if not suspects:
             continue
         for number in sorted(git.added_lines(change) & suspects.keys()):

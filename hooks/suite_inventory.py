@@ -23,9 +23,10 @@ import re
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from io import BytesIO, StringIO
+from io import BytesIO
 from math import prod
 
+from hooks.allow_comments import allow_comments
 from hooks.config import Exemption
 from hooks.git import ChangeSet, FileChange
 
@@ -59,8 +60,6 @@ COLLECTION_FILTER_FILE = "conftest.py"
 IGNORE_LISTS = ("collect_ignore", "collect_ignore_glob")
 MODIFY_ITEMS_HOOK = "pytest_collection_modifyitems"
 
-_ALLOW_SKIP = re.compile(r"#\s*testwarden:\s*allow-skip\b(?P<rest>.*)")
-_REASON = re.compile(r"""reason\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)')""")
 _COMMENTED_DEFINITION = re.compile(
     r"^\s*#+\s*(?:async\s+def|def|class)\s+(?P<name>[A-Za-z_]\w*)"
 )
@@ -211,7 +210,7 @@ def parse(source: bytes, path: str) -> Inventory:
             if os.path.basename(path) == COLLECTION_FILTER_FILE
             else ()
         ),
-        allow_skip=_allow_skip_comments(text),
+        allow_skip=allow_comments(text, "skip"),
         empty=not module.body,
     )
 
@@ -228,25 +227,6 @@ def _commented_out(text: str) -> dict[str, int]:
         if match:
             names.setdefault(match.group("name"), number)
     return names
-
-
-def _allow_skip_comments(text: str) -> dict[int, str]:
-    """Real comments only: the same words inside a string are not an exemption."""
-    comments = {}
-    for token in tokenize.generate_tokens(StringIO(text).readline):
-        match = (
-            _ALLOW_SKIP.search(token.string) if token.type == tokenize.COMMENT else None
-        )
-        if match:
-            number = token.start[0]
-            reason = _REASON.search(match.group("rest"))
-            text_of_reason = (
-                (reason.group("double") or reason.group("single") or "")
-                if reason
-                else ""
-            )
-            comments[number] = text_of_reason.strip()
-    return comments
 
 
 def _flatten(statements: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
