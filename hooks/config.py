@@ -242,21 +242,23 @@ class _Location:
 
     def of(self, key: str) -> str:
         """`path:line: [table] key` with the line where KEY is set, when found."""
-        line = _line_setting(self.text, self.table, key)
+        line = line_of(self.text, ".".join(self.table), key)
         where = f"{self.path}:{line}" if line else str(self.path)
         return f"{where}: [{'.'.join(self.table)}] {key!r}"
 
 
-def _line_setting(text: str, table: tuple[str, ...], key: str) -> int | None:
-    header = re.compile(
-        r"\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]"
-    )
-    assignment = re.compile(r"\s*[\"']?" + re.escape(key) + r"[\"']?\s*[=.]")
-    in_table = False
+def line_of(text: str, section: str, key: str) -> int | None:
+    """The line setting KEY in [SECTION] of a TOML or ini text, when there is one.
+
+    `key = `, `key: ` (ini) and `key.sub = ` (a dotted TOML key) all count.
+    """
+    in_section = False
+    setting = re.compile(r"[\"']?" + re.escape(key) + r"[\"']?\s*[=:.]")
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("["):
-            in_table = header.match(line) is not None
-        elif in_table and assignment.match(line):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = re.sub(r"[\s\"']", "", stripped) == f"[{section}]"
+        elif in_section and setting.match(stripped):
             return number
     return None
 

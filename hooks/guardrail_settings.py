@@ -173,19 +173,6 @@ def where(path: str, line: int | None) -> str:
     return f"{path}:{line}" if line else path
 
 
-def line_of(text: str, section: str, key: str) -> int | None:
-    """The line setting KEY in [SECTION] of an ini or TOML text."""
-    in_section = False
-    setting = re.compile(r"[\"']?" + re.escape(key) + r"[\"']?\s*[=:]")
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_section = re.sub(r"[\s\"']", "", stripped) == f"[{section}]"
-        elif in_section and setting.match(stripped):
-            return number
-    return None
-
-
 def _table(document: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     for key in keys:
         document = document.get(key, {})
@@ -201,7 +188,7 @@ def _read_testwarden(
 
     def value(hook_id: str, key: str) -> Setting:
         section = f"tool.testwarden.{hook_id}"
-        line = line_of(text, section, key)
+        line = config.line_of(text, section, key)
         setting = config.SCHEMA[hook_id][key]
         raw = _table(table, hook_id).get(key)
         try:
@@ -300,7 +287,9 @@ def _read_coverage(
     def setting(table: str, key: str, default: Any, parse) -> Setting:
         for section, options in sections.items():
             if section.endswith(table) and key in options:
-                return Setting(path, line_of(text, section, key), parse(options[key]))
+                return Setting(
+                    path, config.line_of(text, section, key), parse(options[key])
+                )
         return Setting(path, None, default)
 
     side.thresholds["coverage.fail_under"] = setting("report", "fail_under", 0.0, float)
@@ -368,7 +357,7 @@ def _read_pytest(
     text = texts.get(path, "")
 
     def where(key: str) -> tuple[str, int | None]:
-        return path, line_of(text, section, key)
+        return path, config.line_of(text, section, key)
 
     addopts = options.get("addopts", "")
     try:

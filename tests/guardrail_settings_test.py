@@ -4,12 +4,12 @@ import shlex
 
 import pytest
 
+from hooks.config import line_of
 from hooks.guardrail_settings import (
     PYTEST_DEFAULT_NORECURSEDIRS,
     Setting,
     command_thresholds,
     hiding_options,
-    line_of,
     read_side,
 )
 from tests.helpers import add, commit, write
