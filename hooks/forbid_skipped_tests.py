@@ -35,6 +35,7 @@ from hooks.suite_inventory import (
     exemption_for,
     pair_tests,
     read_changed_test_files,
+    report_unparsable,
 )
 
 HOOK_ID = "forbid-skipped-tests"
@@ -225,20 +226,12 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         f"  [tool.testwarden.{HOOK_ID}]\n"
         '  allow = [{ test = "tests/test_x.py::test_name", reason = "why" }]'
     )
-    for unparsable in files.unparsable:
-        if unparsable.side == "after":
-            report.block(
-                "unparsable",
-                display_path(unparsable.path),
-                unparsable.line,
-                f"cannot parse this test file ({unparsable.revision}): "
-                f"{unparsable.reason}; its skips cannot be checked",
-            )
-        else:
-            report.notes.append(
-                f"{unparsable.location()}: note: did not parse before the change "
-                f"({unparsable.revision}): {unparsable.reason}; nothing to compare against"
-            )
+    report_unparsable(
+        files,
+        report,
+        after="its skips cannot be checked",
+        before="nothing to compare against",
+    )
     for path, line in _reasonless_comments(files):
         report.block(
             "exemption-without-reason",

@@ -32,6 +32,7 @@ from hooks.suite_inventory import (
     pair_tests,
     parse,
     read_changed_test_files,
+    report_unparsable,
 )
 
 HOOK_ID = "forbid-test-deletion"
@@ -220,21 +221,12 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         report.block(
             "removed-test", removal.location_path(), removal.line, removal.message
         )
-    for unparsable in files.unparsable:
-        if unparsable.side == "after":
-            report.block(
-                "unparsable",
-                display_path(unparsable.path),
-                unparsable.line,
-                f"cannot parse this test file ({unparsable.revision}): "
-                f"{unparsable.reason}; its tests cannot be counted",
-            )
-        else:
-            report.notes.append(
-                f"{unparsable.location()}: note: did not parse before the change "
-                f"({unparsable.revision}): {unparsable.reason}; pytest collected nothing "
-                "from it, so nothing in it can be lost"
-            )
+    report_unparsable(
+        files,
+        report,
+        after="its tests cannot be counted",
+        before="pytest collected nothing from it, so nothing in it can be lost",
+    )
     for removal in findings.replaced:
         report.notes.append(
             f"{removal.location()}: note: {removal.message}; counted as replaced: the changed "

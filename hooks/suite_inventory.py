@@ -28,6 +28,7 @@ from math import prod
 
 from hooks.allow_comments import allow_comments
 from hooks.config import Exemption
+from hooks.findings import HookReport
 from hooks.git import ChangeSet, FileChange
 
 SKIP_MARKERS = frozenset(
@@ -663,6 +664,27 @@ class UnparsableFile:
     def location(self) -> str:
         shown = display_path(self.path)
         return f"{shown}:{self.line}" if self.line else shown
+
+
+def report_unparsable(
+    files: ChangedTestFiles, report: HookReport, *, after: str, before: str
+) -> None:
+    """A test file that stops parsing blocks (AFTER says what cannot be checked);
+    one that did not parse before is a note (BEFORE says why that is harmless)."""
+    for unparsable in files.unparsable:
+        if unparsable.side == "after":
+            report.block(
+                "unparsable",
+                display_path(unparsable.path),
+                unparsable.line,
+                f"cannot parse this test file ({unparsable.revision}): "
+                f"{unparsable.reason}; {after}",
+            )
+        else:
+            report.notes.append(
+                f"{unparsable.location()}: note: did not parse before the change "
+                f"({unparsable.revision}): {unparsable.reason}; {before}"
+            )
 
 
 @dataclass
