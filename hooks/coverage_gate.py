@@ -25,6 +25,7 @@ import coverage
 
 from hooks import config, git
 from hooks.affected_tests import select_tests
+from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, report
 from hooks.tox_runner import check_posargs, run_tox, tox_command
 
@@ -333,7 +334,7 @@ def run_gate(
             )
     print_summary(result)
     if markdown is not None:
-        markdown.write_text(markdown_report(result), encoding="utf-8")
+        write_atomically(markdown, markdown_report(result).encode())
     return 0 if result.passed else 1
 
 

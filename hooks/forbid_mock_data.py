@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 
 from hooks import config as config_module
 from hooks import git, guard, mock_detection
+from hooks.atomic_write import write_atomically
 from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
 from hooks.errors import UserError, report
@@ -239,7 +240,7 @@ def _shrink(
             "has unstaged edits; stage it and run again to remove them"
         )
         return
-    on_disk.write_bytes(smaller.dump())
+    write_atomically(on_disk, smaller.dump())
     report.notes.append(
         f"Fixing {path}: removed {removed} baselined finding(s) that no longer occur "
         "(the baseline only shrinks); stage it"
@@ -320,8 +321,7 @@ def write_baseline(config: Config) -> int:
         else Baseline({})
     )
     recorded = Baseline.from_keys(finding.key() for finding in scanned.findings())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(recorded.dump())
+    write_atomically(target, recorded.dump())
     grown = sum(
         max(count - previous.allowance(key), 0)
         for key, count in recorded.counts.items()

@@ -14,11 +14,11 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import hooks
+from hooks.atomic_write import write_atomically
 
 # Files isort or black may read configuration from, in any directory they search.
 CONFIG_FILE_NAMES = (
@@ -131,10 +131,6 @@ class FormattedCache:
             return
         entries = [*self._known, *self._added][-MAX_ENTRIES:]
         try:
-            self.location.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=self.location.parent)
-            with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-                stream.write("\n".join(entries) + "\n")
-            os.replace(temporary, self.location)
+            write_atomically(self.location, ("\n".join(entries) + "\n").encode())
         except OSError:
             return

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import posixpath
-import tempfile
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hooks import format_cache, git
+from hooks.atomic_write import write_atomically
 
 CACHE_FORMAT = 1
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -297,10 +297,6 @@ def _write_cache(cache_file: Path, parsed: Mapping[str, ParsedFile]) -> None:
         },
     }
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=cache_file.parent)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(document, stream)
-        os.replace(temporary, cache_file)
+        write_atomically(cache_file, json.dumps(document).encode())
     except OSError:
         return

@@ -14,7 +14,6 @@ import difflib
 import io
 import os
 import re
-import stat
 import sys
 import tempfile
 import tokenize
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks import format_cache
+from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, report
 
 # Forking workers after black is loaded costs a few milliseconds: worth it from two files.
@@ -297,23 +297,6 @@ def _unified_diff(outcome: Outcome) -> str:
     return "".join(
         difflib.unified_diff(before, after, f"a/{outcome.path}", f"b/{outcome.path}")
     )
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Replace the file PATH points to (through symlinks) keeping its mode."""
-    target = Path(os.path.realpath(path))
-    mode = stat.S_IMODE(target.stat().st_mode)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".testwarden"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:
