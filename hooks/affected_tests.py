@@ -11,11 +11,15 @@ file that is neither Python nor known to be irrelevant to tests.
 from __future__ import annotations
 
 import fnmatch
+import json
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hooks import git
+from coverage import CoverageData
+
+from hooks import git, test_map
 from hooks.config import Config, globs_to_regex
 from hooks.import_graph import ImportGraph, parse_tree
 
@@ -37,16 +41,43 @@ RUN_EVERYTHING_ON = (
     "Pipfile",
 )
 PYTEST_COLLECTS = ("test_*.py", "*_test.py")
+NO_TEST_CONTEXTS = (
+    "no test map recorded: the coverage data has no per-test contexts; for a "
+    "selection by coverage, set `dynamic_context = test_function` under "
+    "[tool.coverage.run] or run pytest with `--cov-context=test`"
+)
 
 
 @dataclass
 class Selection:
     test_files: dict[str, str] = field(default_factory=dict)  # path -> why
+    # Files that run in part: path -> test id -> why (from the test map).
+    tests: dict[str, dict[str, str]] = field(default_factory=dict)
     everything: str | None = None  # why the whole suite must run instead
     unselected: dict[str, str] = field(default_factory=dict)  # changed path -> why
+    made_with: str = "import graph"  # how: the test map, or why not
 
     def add(self, path: str, reason: str) -> None:
         self.test_files.setdefault(path, reason)
+        self.tests.pop(path, None)
+
+    def add_test(self, test: str, reason: str) -> None:
+        path = test_map.test_file_of(test)
+        if test == path:
+            self.add(path, reason)
+        elif path not in self.test_files:
+            self.tests.setdefault(path, {}).setdefault(test, reason)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.test_files and not self.tests
+
+    def selectors(self) -> list[str]:
+        """What pytest is given: whole test files, then single tests."""
+        return [
+            *self.test_files,
+            *(test for tests in self.tests.values() for test in tests),
+        ]
 
 
 def is_collected_test(path: str, config: Config) -> bool:
@@ -56,7 +87,39 @@ def is_collected_test(path: str, config: Config) -> bool:
     )
 
 
-def select_tests(change_set: git.ChangeSet, config: Config) -> Selection:
+def test_environment(blobs: Mapping[str, str], config: Config) -> dict[str, str]:
+    """The tracked files besides Python that tests may read: the test map is
+    valid only while they stay as they were."""
+    ignored = globs_to_regex(config.hook("tox-changed-tests")["ignore"])
+    return {
+        path: blob
+        for path, blob in blobs.items()
+        if not path.endswith(".py") and not ignored.match(path)
+    }
+
+
+def record_test_map(
+    data: CoverageData, root: Path, config: Config, ran: Sequence[str] | None
+) -> str:
+    """Record the test map from a passing run's coverage data; say what happened.
+    RAN: the test files and tests the run was given, None for the whole suite."""
+    if not test_map.has_test_contexts(data):
+        return NO_TEST_CONTEXTS
+    blobs = git.tracked_blobs()
+    tests = [path for path in blobs if is_collected_test(path, config)]
+    recorded = test_map.record(data, root, tests, test_environment(blobs, config), ran)
+    if recorded is None:
+        return (
+            "test map not updated: there is none for this configuration yet, and "
+            "only a run of the whole suite records one (coverage-gate --all-files)"
+        )
+    action = "recorded" if ran is None else "updated"
+    return f"test map {action}: {recorded} tests executed measured code"
+
+
+def select_tests(
+    change_set: git.ChangeSet, config: Config, *, use_test_map: bool = True
+) -> Selection:
     settings = config.hook("tox-changed-tests")
     run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
     ignored = globs_to_regex(settings["ignore"])
@@ -79,41 +142,135 @@ def select_tests(change_set: git.ChangeSet, config: Config) -> Selection:
                 )
                 return selection
 
-    graph = ImportGraph.build(parse_tree(after_blobs), deleted_python)
-    tests = [path for path in graph.parsed if is_collected_test(path, config)]
-    _add_conftest_edges(graph, tests)
-
-    selecting: set[str] = set()  # changed paths that selected at least one test
-    for path in changed_python:
-        if is_collected_test(path, config):
-            selection.add(path, "changed")
-            selecting.add(path)
-        if posixpath.basename(path) == "conftest.py":
-            directory = posixpath.dirname(path)
-            for test in tests:
-                if test.startswith(directory + "/"):
-                    selection.add(test, f"below the changed {path}")
-                    selecting.add(path)
-    for importer, changed in graph.importers_of(
-        [*changed_python, *deleted_python]
-    ).items():
-        if is_collected_test(importer, config):
-            selection.add(importer, f"imports {changed}")
-            selecting.add(changed)
-
-    if changed_python or deleted_python:
-        _add_tests_reaching_unfollowable_imports(graph, tests, selection)
+    recorded = None
+    if use_test_map:
+        root = git.repo_root()
+        recorded = test_map.load(root)
+        if recorded is None:
+            selection.made_with = "import graph (no test map recorded yet)"
+        else:
+            stale = test_map.stale_because(
+                recorded, test_environment(after_blobs, config)
+            )
+            if stale:
+                selection.made_with = f"import graph (test map is stale: {stale})"
+                recorded = None
+    else:
+        selection.made_with = "import graph (--no-test-map)"
+    if recorded is None:
+        selecting = _select_by_imports(
+            selection, config, after_blobs, changed_python, deleted_python
+        )
+        why = "no test imports it"
+    else:
+        selection.made_with = "test map"
+        selecting = _select_by_test_map(selection, config, after_blobs, recorded, root)
+        why = "no test executed its changed code"
     renamed_away = {
         change.old_path for change in change_set.changes if change.status == git.RENAMED
     }
     for path in changed_python:
         if path not in selecting:
-            selection.unselected[path] = "no test imports it"
+            selection.unselected[path] = why
     for path in deleted_python:
         if path not in selecting and path not in renamed_away:
-            selection.unselected[path] = "deleted, and no test imports it"
+            selection.unselected[path] = f"deleted, and {why}"
     selection.test_files = dict(sorted(selection.test_files.items()))
+    selection.tests = dict(sorted(selection.tests.items()))
     return selection
+
+
+def _select_by_imports(
+    selection: Selection,
+    config: Config,
+    after_blobs: Mapping[str, str],
+    changed_python: list[str],
+    deleted_python: list[str],
+    why_changed: Mapping[str, str] | None = None,
+) -> set[str]:
+    """Select by the import graph; return the changed paths that selected a test.
+    WHY_CHANGED adds to a reason why its path counts as changed."""
+    why_changed = why_changed or {}
+
+    def add(test: str, reason: str, changed: str) -> None:
+        because = why_changed.get(changed)
+        selection.add(test, f"{reason} ({because})" if because else reason)
+        selecting.add(changed)
+
+    graph = ImportGraph.build(parse_tree(after_blobs), deleted_python)
+    tests = [path for path in graph.parsed if is_collected_test(path, config)]
+    _add_conftest_edges(graph, tests)
+    selecting: set[str] = set()
+    for path in changed_python:
+        if is_collected_test(path, config):
+            add(path, "changed", path)
+        if posixpath.basename(path) == "conftest.py":
+            directory = posixpath.dirname(path)
+            for test in tests:
+                if test.startswith(directory + "/"):
+                    add(test, f"below the changed {path}", path)
+    for importer, changed in graph.importers_of(
+        [*changed_python, *deleted_python]
+    ).items():
+        if is_collected_test(importer, config):
+            add(importer, f"imports {changed}", changed)
+    if changed_python or deleted_python:
+        _add_tests_reaching_unfollowable_imports(graph, tests, selection)
+    return selecting
+
+
+def _select_by_test_map(
+    selection: Selection,
+    config: Config,
+    after_blobs: Mapping[str, str],
+    recorded: test_map.TestMap,
+    root: Path,
+) -> set[str]:
+    """The tests the map says executed changed code; the import graph for the
+    changes the map cannot vouch for; and the tests that failed last time."""
+    test_files = [path for path in after_blobs if is_collected_test(path, config)]
+    affected = test_map.affected_by_changes(recorded, after_blobs, test_files)
+    for test, reason in affected.tests.items():
+        if test_map.test_file_of(test) in after_blobs:
+            selection.add_test(test, reason)
+    selecting = set(affected.selecting)
+    if affected.unsure:
+        deleted = [path for path in affected.unsure if path not in after_blobs]
+        unsure = [path for path in affected.unsure if path in after_blobs]
+        selecting |= _select_by_imports(
+            selection, config, after_blobs, unsure, deleted, affected.unsure
+        )
+    for path in _failed_last_time(root, after_blobs):
+        selection.add(path, "failed in the last run")
+    _run_whole_files_when_all_tests_are_selected(selection, recorded)
+    return selecting
+
+
+def _failed_last_time(root: Path, after_blobs: Mapping[str, str]) -> list[str]:
+    """Test files with a failure in pytest's own record of the last run."""
+    try:
+        failed = json.loads(
+            (root / ".pytest_cache" / "v" / "cache" / "lastfailed").read_text(
+                encoding="utf-8"
+            )
+        )
+    except (OSError, ValueError):
+        return []
+    if not isinstance(failed, dict):
+        return []
+    paths = {node_id.partition("::")[0] for node_id in failed}
+    return sorted(path for path in paths if path in after_blobs)
+
+
+def _run_whole_files_when_all_tests_are_selected(
+    selection: Selection, recorded: test_map.TestMap
+) -> None:
+    """A whole file is a shorter command line, and also runs its tests the
+    map has no line for (tests that execute no measured code)."""
+    for path in list(selection.tests):
+        if set(selection.tests[path]) >= recorded.tests_in(path):
+            reasons = dict.fromkeys(selection.tests[path].values())
+            selection.add(path, "; ".join(reasons))
 
 
 def _paths_of(change: git.FileChange) -> Iterable[str]:

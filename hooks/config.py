@@ -46,6 +46,12 @@ def _string_list(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
 def _percentage(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("a number from 0 to 100")
@@ -150,6 +156,7 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
         "runner": Setting(_optional_string, None),
         "run-all-on": Setting(_string_list, ()),
         "ignore": Setting(_string_list, DEFAULT_IGNORED_BY_TESTS),
+        "record-test-map": Setting(_boolean, False),
     },
     "forbid-test-deletion": {
         "allow": Setting(_exemptions, ()),

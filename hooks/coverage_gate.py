@@ -24,17 +24,17 @@ from pathlib import Path
 import coverage
 
 from hooks import config, git
-from hooks.affected_tests import select_tests
+from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, report
-from hooks.tox_runner import check_posargs, run_tox, tox_command
-
-PASS_COVERAGE_FILE = ["-x", "testenv.pass_env+=COVERAGE_FILE"]
-NO_DATA_HINT = (
-    "the tox environment produced no coverage data; run the tests under coverage, "
-    "e.g. in tox.ini `deps = coverage` and `commands = coverage run -m pytest {posargs}` "
-    "(or pytest-cov: `commands = pytest --cov {posargs}`)"
+from hooks.tox_runner import (
+    PASS_COVERAGE_FILE,
+    check_posargs,
+    load_coverage,
+    run_tox,
+    tox_command,
 )
+
 # Where tox installs a copy of the project: measured there, not in the checkout.
 TOX_DIRECTORIES = (".tox", ".nox")
 
@@ -79,20 +79,6 @@ def line_ranges(lines: Iterable[int]) -> str:
         else:
             ranges.append([line, line])
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
-
-
-def load_coverage(data_directory: Path) -> coverage.Coverage:
-    """This run's data: combined if the consumer writes parallel files."""
-    data_files = sorted(data_directory.glob(".coverage*"))
-    if not data_files:
-        raise UserError(NO_DATA_HINT)
-    measured = coverage.Coverage(data_file=str(data_directory / ".coverage"))
-    if any(path.name != ".coverage" for path in data_files):
-        measured.combine([str(data_directory)])
-    measured.load()
-    if not measured.get_data().measured_files():
-        raise UserError(NO_DATA_HINT)
-    return measured
 
 
 def project_files(measured: coverage.Coverage, root: Path) -> list[str]:
@@ -285,11 +271,13 @@ def run_gate(
     commit_stage = change_set.mode == git.STAGED
     run_tests = True
     posargs: list[str] = []
+    ran: list[str] | None = None  # what the run is given; None: the whole suite
     if commit_stage:
         selection = select_tests(change_set, settings)
         if not selection.everything:
-            posargs = ["--", *(str(root / path) for path in selection.test_files)]
-            run_tests = bool(selection.test_files)
+            ran = selection.selectors()
+            posargs = ["--", *(str(root / selector) for selector in ran)]
+            run_tests = bool(ran)
     command = tox_command(root, hook_settings["runner"])
     env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
     if run_tests and posargs:
@@ -318,6 +306,10 @@ def run_gate(
             measured = load_coverage(scratch)
             executed = project_files(measured, root)
             check_data_describes_the_change(executed, change_set)
+            print(
+                "coverage-gate: "
+                + record_test_map(measured.get_data(), root, settings, ran)
+            )
             if not commit_stage:
                 result.total_percent = measured.report(file=io.StringIO())
             if check_changed_lines:

@@ -294,8 +294,13 @@ def _is_null(object_id: str) -> bool:
     return object_id.strip("0") == ""
 
 
-def read_blobs(object_ids: Iterable[str]) -> dict[str, bytes]:
-    """Read many blobs with one `git cat-file --batch` process."""
+def read_blobs(
+    object_ids: Iterable[str], *, skip_missing: bool = False
+) -> dict[str, bytes]:
+    """Read many blobs with one `git cat-file --batch` process.
+
+    A blob the repository does not have is an error, or left out of the
+    result with SKIP_MISSING."""
     unique_ids = list(dict.fromkeys(object_ids))
     if not unique_ids:
         return {}
@@ -308,7 +313,10 @@ def read_blobs(object_ids: Iterable[str]) -> dict[str, bytes]:
         header_end = output.index(b"\n", position)
         header = output[position:header_end].split()
         if header[-1] == b"missing":
-            raise GitError(f"object {object_id} is missing from the repository")
+            if not skip_missing:
+                raise GitError(f"object {object_id} is missing from the repository")
+            position = header_end + 1
+            continue
         size = int(header[2])
         contents[object_id] = output[header_end + 1 : header_end + 1 + size]
         position = header_end + 1 + size + 1
@@ -327,24 +335,52 @@ def added_lines(change: FileChange) -> set[int]:
     if change.old_blob is None:
         content = read_blobs([change.new_blob])[change.new_blob]
         return set(range(1, len(content.splitlines()) + 1))
+    lines: set[int] = set()
+    for hunk in diff_hunks(change.old_blob, change.new_blob):
+        lines.update(range(hunk.new_start, hunk.new_start + hunk.new_count))
+    return lines
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk of `git diff -U0`: the old lines replaced and the new ones.
+
+    A count of 0 means nothing on that side; the start is then the line
+    after which the other side's lines go (as git writes it)."""
+
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+
+
+def diff_hunks(old_blob: str, new_blob: str) -> list[Hunk]:
+    """The hunks that turn one blob into the other, without context lines."""
     diff = run(
         "diff",
         "-U0",
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
-        change.old_blob,
-        change.new_blob,
+        old_blob,
+        new_blob,
     )
-    lines: set[int] = set()
+    hunks = []
     for hunk_header in diff.splitlines():
         if not hunk_header.startswith(b"@@ "):
             continue
-        new_side = hunk_header.split(b" ")[2].lstrip(b"+")
-        start, _, count = new_side.partition(b",")
-        length = int(count) if count else 1
-        lines.update(range(int(start), int(start) + length))
-    return lines
+        old_side, new_side = hunk_header.split(b" ")[1:3]
+        old_start, _, old_count = old_side.lstrip(b"-").partition(b",")
+        new_start, _, new_count = new_side.lstrip(b"+").partition(b",")
+        hunks.append(
+            Hunk(
+                int(old_start),
+                int(old_count) if old_count else 1,
+                int(new_start),
+                int(new_count) if new_count else 1,
+            )
+        )
+    return hunks
 
 
 def unified_diff(change_set: ChangeSet) -> bytes:

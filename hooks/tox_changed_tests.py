@@ -1,23 +1,28 @@
 """tox-changed-tests: run, through tox, only the tests the change can affect.
 
 The selection (hooks/affected_tests.py) goes to tox as posargs:
-`tox [-e ENV] -- tests/test_a.py ...`, or `poetry run tox ...` in a Poetry
-project (hooks/tox_runner.py).
+`tox [-e ENV] -- tests/test_a.py tests/test_b.py::test_x ...`, or `poetry run
+tox ...` in a Poetry project (hooks/tox_runner.py). With `record-test-map`,
+the run's coverage data updates the test map (hooks/test_map.py) for the
+tests that ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from hooks import config, git
-from hooks.affected_tests import Selection, select_tests
+from hooks.affected_tests import Selection, record_test_map, select_tests
 from hooks.errors import UserError, report
 from hooks.tox_runner import (
     EXIT_NO_TESTS_COLLECTED,
+    PASS_COVERAGE_FILE,
     check_posargs,
+    load_coverage,
     run_tox,
     tox_command,
 )
@@ -27,7 +32,13 @@ def print_selection(selection: Selection) -> None:
     if selection.everything:
         print(f"whole suite: {selection.everything}")
         return
-    for path, reason in selection.test_files.items():
+    if not selection.is_empty:
+        print(f"selected with: {selection.made_with}")
+    lines = dict(selection.test_files)
+    for path, tests in selection.tests.items():
+        reasons = "; ".join(dict.fromkeys(tests.values()))
+        lines[path] = f"{len(tests)} test(s): {reasons}"
+    for path, reason in sorted(lines.items()):
         print(f"{path}: {reason}")
     for path, reason in selection.unselected.items():
         print(f"{path}: selects nothing: {reason}")
@@ -39,12 +50,13 @@ def run_changed_tests(
     root: Path,
     *,
     list_only: bool = False,
+    use_test_map: bool = True,
 ) -> int:
-    selection = select_tests(change_set, settings)
+    selection = select_tests(change_set, settings, use_test_map=use_test_map)
     if list_only:
         print_selection(selection)
         return 0
-    if not selection.everything and not selection.test_files:
+    if selection.is_empty:
         print(f"tox-changed-tests: no tests affected by {change_set.describe()}")
         print_selection(selection)
         return 0
@@ -56,11 +68,33 @@ def run_changed_tests(
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
         posargs: list[str] = []
     else:
-        print(f"tox-changed-tests: running {len(selection.test_files)} test file(s):")
+        print(
+            f"tox-changed-tests: running {len(selection.test_files)} test file(s)"
+            + (
+                f" and {sum(map(len, selection.tests.values()))} test(s) of "
+                f"{len(selection.tests)} more:"
+                if selection.tests
+                else ":"
+            )
+        )
         print_selection(selection)
-        posargs = ["--", *(str(root / path) for path in selection.test_files)]
+        posargs = ["--", *(str(root / selector) for selector in selection.selectors())]
     sys.stdout.flush()
-    returncode = run_tox(command, [*env_arguments, *posargs], root)
+    if not hook_settings["record-test-map"]:
+        returncode = run_tox(command, [*env_arguments, *posargs], root)
+    else:
+        with tempfile.TemporaryDirectory(prefix="testwarden-map-") as scratch:
+            returncode = run_tox(
+                command,
+                [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
+                root,
+                {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
+            )
+            if returncode == 0:
+                ran = None if selection.everything else selection.selectors()
+                print(
+                    f"tox-changed-tests: {_record(Path(scratch), root, settings, ran)}"
+                )
     if returncode == EXIT_NO_TESTS_COLLECTED and posargs:
         print(
             "tox-changed-tests: pytest collected no tests from the selected files; "
@@ -68,6 +102,19 @@ def run_changed_tests(
         )
         return 1
     return 0 if returncode == 0 else 1
+
+
+def _record(
+    data_directory: Path,
+    root: Path,
+    settings: config.Config,
+    ran: list[str] | None,
+) -> str:
+    try:
+        measured = load_coverage(data_directory)
+    except UserError as error:
+        return f"no test map recorded: {error}"
+    return record_test_map(measured.get_data(), root, settings, ran)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--runner", help="command that starts tox (default: `poetry run tox` or tox)"
     )
     parser.add_argument("-e", "--env", help="tox environment(s) to run")
+    parser.add_argument(
+        "--no-test-map",
+        action="store_true",
+        help="select by the import graph only, even when a test map is recorded",
+    )
     args = parser.parse_args(argv)
     try:
         root = git.repo_root()
@@ -90,7 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             root, {"tox-changed-tests": {"env": args.env, "runner": args.runner}}
         )
         return run_changed_tests(
-            git.change_set_from_arguments(args), settings, root, list_only=args.list
+            git.change_set_from_arguments(args),
+            settings,
+            root,
+            list_only=args.list,
+            use_test_map=not args.no_test_map,
         )
     except UserError as error:
         return report(error)

@@ -1,4 +1,5 @@
-"""Starting the consumer's tox: `poetry run tox` in a Poetry project, else tox.
+"""Starting the consumer's tox: `poetry run tox` in a Poetry project, else tox,
+and reading the coverage data a run under tox wrote.
 
 Before a run, tox itself is asked whether the environments pass {posargs} to
 their commands; otherwise tox would quietly run something other than the
@@ -18,6 +19,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+import coverage
+
 from hooks import format_cache, git
 from hooks.errors import UserError
 
@@ -26,6 +29,12 @@ POSARGS_PROBE = "testwarden-posargs-probe"
 TOX_CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
 NO_TESTS_COLLECTED = re.compile(r"\bexit 5 \(")
 EXIT_NO_TESTS_COLLECTED = 5
+PASS_COVERAGE_FILE = ["-x", "testenv.pass_env+=COVERAGE_FILE"]
+NO_DATA_HINT = (
+    "the tox environment produced no coverage data; run the tests under coverage, "
+    "e.g. in tox.ini `deps = coverage` and `commands = coverage run -m pytest {posargs}` "
+    "(or pytest-cov: `commands = pytest --cov {posargs}`)"
+)
 
 
 def is_poetry_project(root: Path) -> bool:
@@ -149,3 +158,17 @@ def run_tox(
     if collected_nothing:
         return EXIT_NO_TESTS_COLLECTED
     return returncode
+
+
+def load_coverage(data_directory: Path) -> coverage.Coverage:
+    """This run's data: combined if the consumer writes parallel files."""
+    data_files = sorted(data_directory.glob(".coverage*"))
+    if not data_files:
+        raise UserError(NO_DATA_HINT)
+    measured = coverage.Coverage(data_file=str(data_directory / ".coverage"))
+    if any(path.name != ".coverage" for path in data_files):
+        measured.combine([str(data_directory)])
+    measured.load()
+    if not measured.get_data().measured_files():
+        raise UserError(NO_DATA_HINT)
+    return measured

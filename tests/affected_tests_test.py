@@ -29,10 +29,16 @@ def project(files: dict[str, str]) -> None:
     commit("project")
 
 
-def selection_after(capsys, *argv: str) -> dict[str, str]:
+def selection_after(
+    capsys, *argv: str, made_with: str = "import graph (no test map recorded yet)"
+) -> dict[str, str]:
+    """The --list lines as path -> reason; the line saying how the selection was
+    made (absent when the whole suite runs) must say MADE_WITH."""
     assert tox_changed_tests.main(["--list", *argv]) == 0
     lines = capsys.readouterr().out.splitlines()
-    return dict(line.split(": ", 1) for line in lines)
+    selection = dict(line.split(": ", 1) for line in lines)
+    assert selection.pop("selected with", made_with) == made_with
+    return selection
 
 
 def change(path: str, text: str = "# changed\n") -> None:
