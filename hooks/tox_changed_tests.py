@@ -44,6 +44,18 @@ def print_selection(selection: Selection) -> None:
         print(f"{path}: selects nothing: {reason}")
 
 
+def describe_size(selection: Selection) -> str:
+    """'2 test file(s) and 3 test(s) of 1 other file(s)'."""
+    parts = []
+    if selection.test_files:
+        parts.append(f"{len(selection.test_files)} test file(s)")
+    if selection.tests:
+        tests = sum(len(tests) for tests in selection.tests.values())
+        other = " other" if selection.test_files else ""
+        parts.append(f"{tests} test(s) of {len(selection.tests)}{other} file(s)")
+    return " and ".join(parts)
+
+
 def run_changed_tests(
     change_set: git.ChangeSet,
     settings: config.Config,
@@ -68,15 +80,7 @@ def run_changed_tests(
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
         posargs: list[str] = []
     else:
-        print(
-            f"tox-changed-tests: running {len(selection.test_files)} test file(s)"
-            + (
-                f" and {sum(map(len, selection.tests.values()))} test(s) of "
-                f"{len(selection.tests)} more:"
-                if selection.tests
-                else ":"
-            )
-        )
+        print(f"tox-changed-tests: running {describe_size(selection)}:")
         print_selection(selection)
         posargs = ["--", *(str(root / selector) for selector in selection.selectors())]
     sys.stdout.flush()

@@ -1,0 +1,493 @@
+"""The test map: recorded from real pytest-cov and coverage.py runs, read back
+through the selection of `tox-changed-tests --list`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from coverage import CoverageData
+
+from hooks import config, coverage_gate, git, test_map, tox_changed_tests
+from hooks.affected_tests import NO_TEST_CONTEXTS, record_test_map
+from hooks.errors import UserError
+from tests.helpers import add, commit, write
+
+# Every test imports `calc`, which re-exports every module: the import graph
+# selects every test for any change.
+PROJECT = {
+    "calc/__init__.py": "from calc.ops import add, mul\nfrom calc.text import shout\n",
+    "calc/ops.py": (
+        "def add(a, b):\n    return a + b\n\n\n"
+        "def mul(a, b):\n    return a * b\n\n\n"
+        "class Box:\n    def __init__(self, value):\n        self.value = value\n\n"
+        "    def double(self):\n        return add(self.value, self.value)\n"
+    ),
+    "calc/text.py": "def shout(word):\n    return word.upper()\n",
+    "tests/test_ops.py": (
+        "import calc\nfrom calc.ops import Box\n\n\n"
+        "def test_add():\n    assert calc.add(2, 2) == 4\n\n\n"
+        "def test_mul():\n    assert calc.mul(2, 3) == 6\n\n\n"
+        "class TestBox:\n    def test_double(self):\n        assert Box(2).double() == 4\n"
+    ),
+    "tests/test_text.py": (
+        "import calc\n\n\ndef test_shout():\n    assert calc.shout('a') == 'A'\n"
+    ),
+    "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+    ".gitignore": "__pycache__/\n.coverage*\n.pytest_cache/\n",
+}
+PYTEST_COV = ("--cov=calc", "--cov-context=test")
+GRAPH = "import graph (--no-test-map)"
+
+
+def project(files: dict[str, str] = PROJECT) -> None:
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    commit("project")
+
+
+def run_tests(*arguments: str, coverage_run: bool = False) -> CoverageData:
+    """Run the suite for real under coverage; return the data it wrote."""
+    data_file = Path.cwd().parent / "data" / ".coverage"
+    data_file.parent.mkdir(exist_ok=True)
+    data_file.unlink(missing_ok=True)
+    # Our own suite measures its subprocesses; this child measures itself.
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("COVERAGE_PROCESS")
+    }
+    environment["COVERAGE_FILE"] = str(data_file)
+    runner = (
+        ("-m", "coverage", "run", "-m", "pytest") if coverage_run else ("-m", "pytest")
+    )
+    completed = subprocess.run(
+        [sys.executable, *runner, "-q", "-p", "no:cacheprovider", *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    data = CoverageData(str(data_file))
+    data.read()
+    return data
+
+
+def record(*arguments: str, ran: list[str] | None = None, **options) -> str:
+    data = run_tests(*arguments, **options)
+    root = git.repo_root()
+    return record_test_map(data, root, config.load(root), ran)
+
+
+def selection_after(capsys, *argv: str, made_with: str = "test map") -> dict[str, str]:
+    assert tox_changed_tests.main(["--list", *argv]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    selection = dict(line.split(": ", 1) for line in lines)
+    assert selection.pop("selected with", made_with) == made_with
+    return selection
+
+
+def change(path: str, old: str, new: str) -> None:
+    text = Path(path).read_text(encoding="utf-8")
+    assert old in text
+    write(path, text.replace(old, new))
+    add(path)
+
+
+def test_a_change_inside_a_function_selects_the_tests_that_executed_it(repo, capsys):
+    project()
+    assert (
+        record(*PYTEST_COV, "tests")
+        == "test map recorded: 4 tests executed measured code"
+    )
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+    assert selection_after(capsys, "--no-test-map", made_with=GRAPH) == {
+        "tests/test_ops.py": "imports calc/ops.py",
+        "tests/test_text.py": "imports calc/ops.py",
+    }
+
+
+def test_methods_are_named_by_class_and_reach_tests_through_callers(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a + b", "return b + a")
+
+    # add() runs in test_add and, through Box.double, in TestBox::test_double.
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "2 test(s): executed calc/ops.py: add"
+    }
+
+    change("calc/ops.py", "return b + a", "return a + b")
+    change("calc/ops.py", "add(self.value, self.value)", "2 * self.value")
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: Box.double"
+    }
+
+
+def test_the_hook_gives_pytest_the_single_tests(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    selection = tox_changed_tests.select_tests(git.staged_changes(), config.load(repo))
+
+    assert selection.selectors() == ["tests/test_ops.py::test_mul"]
+
+
+def test_when_every_test_of_a_file_is_selected_the_file_runs(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    assert selection_after(capsys) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+@pytest.mark.parametrize(
+    "old, new, line",
+    [
+        ("def mul(a, b):", "def mul(a, b=1):", 5),  # a signature
+        (
+            "    return a * b\n",
+            "    return a * b\n\n\ndef div(a, b):\n    return a / b\n",
+            8,  # a new function; git inserts it after the blank lines
+        ),
+        ("class Box:\n", "class Box:\n    unit = 1\n\n", 9),  # a class body
+    ],
+)
+def test_changes_outside_function_bodies_fall_back_to_the_import_graph(
+    repo, capsys, old, new, line
+):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", old, new)
+
+    why = f"(line {line} changed outside a function body)"
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": f"imports calc/ops.py {why}",
+        "tests/test_text.py": f"imports calc/ops.py {why}",
+    }
+
+
+def test_changes_since_the_recording_count_as_changed(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a * b", "return b * a")
+    commit("mul, with the map not recorded again")
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul",
+        "tests/test_text.py": "executed calc/text.py: shout",
+    }
+
+
+def test_a_partial_run_replaces_what_the_map_held_for_its_tests(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a * b", "return b * a")
+    commit("mul")
+
+    message = record(
+        *PYTEST_COV, "tests/test_ops.py::test_mul", ran=["tests/test_ops.py::test_mul"]
+    )
+
+    assert message == "test map updated: 1 tests executed measured code"
+    # test_mul ran on the new mul: nothing changed since for it.
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    assert selection_after(capsys) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+def test_a_partial_run_cannot_start_a_map(repo):
+    project()
+
+    message = record(*PYTEST_COV, "tests/test_text.py", ran=["tests/test_text.py"])
+
+    assert message.startswith("test map not updated: there is none")
+    assert test_map.load(repo) is None
+
+
+def test_data_without_test_contexts_records_nothing_and_says_how(repo, capsys):
+    project()
+
+    assert record("--cov=calc", "tests") == NO_TEST_CONTEXTS
+    change("calc/ops.py", "return a * b", "return b * a")
+    assert set(
+        selection_after(capsys, made_with="import graph (no test map recorded yet)")
+    ) == {"tests/test_ops.py", "tests/test_text.py"}
+
+
+def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
+    project(
+        {
+            **PROJECT,
+            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+        }
+    )
+    message = record("tests", coverage_run=True)
+    assert message == "test map recorded: 2 tests executed measured code"
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {"tests/test_ops.py": "executed calc/ops.py: mul"}
+
+
+def test_code_run_outside_any_test_is_not_vouched_for(repo, capsys):
+    # With test_function contexts, fixture code runs in no test's context.
+    project(
+        {
+            **PROJECT,
+            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+            "tests/test_text.py": (
+                "import pytest\nimport calc\n\n\n@pytest.fixture\n"
+                "def loud():\n    return calc.shout('a')\n\n\n"
+                "def test_shout(loud):\n    assert loud == 'A'\n"
+            ),
+        }
+    )
+    record("tests", coverage_run=True)
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    why = "(changed code also ran outside any test)"
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": f"imports calc/text.py {why}",
+        "tests/test_text.py": f"imports calc/text.py {why}",
+    }
+
+
+def test_changed_and_new_test_files_run_whole(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("tests/test_text.py", "'a'", "'b'")
+    write("tests/test_new.py", "def test_new():\n    pass\n")
+    add("tests/test_new.py")
+
+    assert selection_after(capsys) == {
+        "tests/test_new.py": "new, or not in the test map",
+        "tests/test_text.py": "changed since the test map was recorded",
+    }
+
+
+def test_a_new_module_is_not_vouched_for(repo):
+    project()
+    record(*PYTEST_COV, "tests")
+    write("calc/newer.py", "def newer():\n    return 2\n")
+    add("calc/newer.py")
+    after_blobs = git.tracked_blobs()
+
+    affected = test_map.affected_by_changes(
+        test_map.load(repo), after_blobs, ["tests/test_ops.py", "tests/test_text.py"]
+    )
+
+    assert affected.unsure == {
+        "calc/newer.py": "not in the test map (new since it was recorded)"
+    }
+    assert affected.tests == {}
+
+
+def test_a_deleted_module_selects_its_importers_and_the_tests_that_ran_it(repo, capsys):
+    project({**PROJECT, "calc/extra.py": "def extra():\n    return 1\n"})
+    write(
+        "tests/test_extra.py",
+        "from calc.extra import extra\n\ndef test_extra():\n    assert extra() == 1\n",
+    )
+    add(".")
+    commit("extra")
+    record(*PYTEST_COV, "tests")
+    git.run("rm", "--quiet", "calc/extra.py")
+
+    assert selection_after(capsys) == {
+        "tests/test_extra.py": "imports calc/extra.py "
+        "(deleted since the test map was recorded)"
+    }
+
+
+def test_a_changed_conftest_selects_the_tests_below_it(repo, capsys):
+    project({**PROJECT, "tests/conftest.py": "VALUE = 1\n"})
+    record(*PYTEST_COV, "tests")
+    change("tests/conftest.py", "VALUE = 1", "VALUE = 2")
+
+    why = "below the changed tests/conftest.py (a conftest.py changed)"
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": why,
+        "tests/test_text.py": why,
+    }
+
+
+def test_a_changed_environment_makes_the_map_stale(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("pyproject.toml", "pythonpath", "testpaths = ['tests']\npythonpath")
+    commit("pytest settings")
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    selection = selection_after(
+        capsys,
+        made_with="import graph (test map is stale: pyproject.toml changed since "
+        "the test map was recorded)",
+    )
+    assert set(selection) == {"tests/test_ops.py", "tests/test_text.py"}
+
+
+def test_a_version_git_no_longer_has_is_not_vouched_for(repo, capsys):
+    project()
+    write("calc/text.py", "def shout(word):\n    return word.upper()  # draft\n")
+    record(*PYTEST_COV, "tests")  # the working tree ran; git never stored it
+    change("calc/text.py", "  # draft", "")
+
+    assert selection_after(capsys)["tests/test_text.py"] == (
+        "imports calc/text.py (the version the test map saw is gone from git)"
+    )
+
+
+def test_tests_that_failed_last_time_run_again(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    write(
+        ".pytest_cache/v/cache/lastfailed", '{"tests/test_text.py::test_shout": true}'
+    )
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul",
+        "tests/test_text.py": "failed in the last run",
+    }
+
+
+@pytest.mark.parametrize("stored", ["not json", '{"format": 0}', "[1]"])
+def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
+    project()
+    write(test_map.map_path(repo), stored)
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert set(
+        selection_after(capsys, made_with="import graph (no test map recorded yet)")
+    ) == {"tests/test_ops.py", "tests/test_text.py"}
+
+
+def test_record_test_map_must_be_true_or_false(repo):
+    write(
+        "pyproject.toml", "[tool.testwarden.tox-changed-tests]\nrecord-test-map = 1\n"
+    )
+
+    with pytest.raises(UserError, match="record-test-map.*true or false"):
+        config.load(repo)
+
+
+# Through tox, as the hooks run it.
+
+TOX_INI = """\
+[tox]
+env_list = py
+
+[testenv]
+skip_install = true
+deps =
+    pytest
+    coverage
+commands = coverage run -m pytest -p no:cacheprovider {posargs:tests}
+"""
+TEST_FUNCTION_CONTEXTS = (
+    "\n[tool.coverage.run]\nsource = ['calc']\ndynamic_context = 'test_function'\n"
+)
+
+
+@pytest.fixture(scope="session")
+def tox_work_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tox-work-test-map")
+
+
+@pytest.fixture
+def tox_project(repo, tox_work_dir, monkeypatch) -> Path:
+    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
+    bin_directory = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", f"{bin_directory}{os.pathsep}{os.environ['PATH']}")
+    project(
+        {
+            **PROJECT,
+            "tox.ini": TOX_INI,
+            "pyproject.toml": PROJECT["pyproject.toml"] + TEST_FUNCTION_CONTEXTS,
+        }
+    )
+    return repo
+
+
+def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
+    tox_project, capfd
+):
+    assert coverage_gate.main(["--all-files", "--fail-under", "0"]) == 0
+    assert "coverage-gate: test map recorded: 2 tests" in capfd.readouterr().out
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert f"pytest -p no:cacheprovider {tox_project / 'tests/test_text.py'}" in output
+    assert "1 passed" in output
+    assert "coverage-gate: test map updated: 1 tests" in output
+
+
+def test_tox_changed_tests_records_when_asked(tox_project, capfd):
+    write(
+        "pyproject.toml",
+        PROJECT["pyproject.toml"]
+        + TEST_FUNCTION_CONTEXTS
+        + "\n[tool.testwarden.tox-changed-tests]\nrecord-test-map = true\n",
+    )
+    add("pyproject.toml")
+    commit("record the map")
+
+    assert tox_changed_tests.main(["--all-files"]) == 0
+    assert "tox-changed-tests: test map recorded: 2 tests" in capfd.readouterr().out
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "tests/test_ops.py: executed calc/ops.py: mul" in output
+    assert "tox-changed-tests: test map updated: 1 tests" in output
+
+
+def test_tox_changed_tests_says_when_a_run_left_no_data(tox_project, capfd):
+    write("tox.ini", TOX_INI.replace("coverage run -m pytest", "pytest"))
+    write(
+        "pyproject.toml",
+        PROJECT["pyproject.toml"]
+        + "\n[tool.testwarden.tox-changed-tests]\nrecord-test-map = true\n",
+    )
+    add(".")
+    commit("no coverage")
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert (
+        "tox-changed-tests: no test map recorded: the tox environment produced no coverage data"
+        in output
+    )
+
+
+def test_single_tests_go_to_pytest_through_tox(tox_project, capfd):
+    write("pyproject.toml", PROJECT["pyproject.toml"])
+    add("pyproject.toml")
+    commit("no test_function contexts")
+    record(*PYTEST_COV, "tests")  # node ids, from pytest-cov run directly
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "tox-changed-tests: running 1 test(s) of 1 file(s):" in output
+    assert f"{tox_project / 'tests/test_ops.py'}::test_mul" in output
+    assert "1 passed" in output
