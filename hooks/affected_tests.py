@@ -231,8 +231,7 @@ def _select_by_test_map(
     test_files = [path for path in after_blobs if is_collected_test(path, config)]
     affected = test_map.affected_by_changes(recorded, after_blobs, test_files)
     for test, reason in affected.tests.items():
-        if test_map.test_file_of(test) in after_blobs:
-            selection.add_test(test, reason)
+        selection.add_test(test, reason)
     selecting = set(affected.selecting)
     if affected.unsure:
         deleted = [path for path in affected.unsure if path not in after_blobs]

@@ -342,8 +342,9 @@ def affected_by_changes(
             affected.unsure[path] = "deleted since the test map was recorded"
             for tests in test_map.executed.get(path, {}).values():
                 for test in tests:
-                    affected.tests.setdefault(test, f"executed the deleted {path}")
-                    affected.selecting.add(path)
+                    if test_file_of(test) in after_blobs:
+                        affected.tests.setdefault(test, f"executed the deleted {path}")
+                        affected.selecting.add(path)
         elif posixpath.basename(path) == "conftest.py":
             if test_map.versions(path) != {after_blobs[path]}:
                 affected.unsure[path] = "a conftest.py changed"
@@ -361,9 +362,7 @@ def affected_by_changes(
     )
     for path, versions in versions_to_compare.items():
         for blob in sorted(versions):
-            _select_for_version(
-                test_map, path, blob, after_blobs[path], contents, affected
-            )
+            _select_for_version(test_map, path, blob, after_blobs, contents, affected)
     return affected
 
 
@@ -371,10 +370,11 @@ def _select_for_version(
     test_map: TestMap,
     path: str,
     blob: str,
-    after_blob: str,
+    after_blobs: Mapping[str, str],
     contents: Mapping[str, bytes],
     affected: Affected,
 ) -> None:
+    after_blob = after_blobs[path]
     if blob not in contents or after_blob not in contents:
         affected.unsure[path] = "the version the test map saw is gone from git"
         return
@@ -389,6 +389,8 @@ def _select_for_version(
         affected.unsure[path] = "changed code also ran outside any test"
         return
     for test, lines in test_map.executed.get(path, {}).get(blob, {}).items():
+        if test_file_of(test) not in after_blobs:
+            continue  # the test file is gone
         for function in changed:
             if _overlaps(lines, [(function.first_body_line, function.last_line)]):
                 affected.tests.setdefault(test, f"executed {path}: {function.name}")

@@ -36,6 +36,7 @@ PROJECT = {
     "tests/test_text.py": (
         "import calc\n\n\ndef test_shout():\n    assert calc.shout('a') == 'A'\n"
     ),
+    "tests/conftest.py": "",
     "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
     ".gitignore": "__pycache__/\n.coverage*\n.pytest_cache/\n",
 }
@@ -311,6 +312,13 @@ def test_a_deleted_module_selects_its_importers_and_the_tests_that_ran_it(repo, 
         "(deleted since the test map was recorded)"
     }
 
+    git.run("rm", "--quiet", "tests/test_extra.py")
+    why = "selects nothing: deleted, and no test executed its changed code"
+    assert selection_after(capsys) == {
+        "calc/extra.py": why,
+        "tests/test_extra.py": why,
+    }
+
 
 def test_a_changed_conftest_selects_the_tests_below_it(repo, capsys):
     project({**PROJECT, "tests/conftest.py": "VALUE = 1\n"})
@@ -361,6 +369,131 @@ def test_tests_that_failed_last_time_run_again(repo, capsys):
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul",
         "tests/test_text.py": "failed in the last run",
+    }
+
+
+def test_a_change_that_does_not_parse_is_not_vouched_for(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a * b", "return a *")
+
+    assert selection_after(capsys)["tests/test_ops.py"] == (
+        "imports calc/ops.py (does not parse)"
+    )
+
+
+def test_doctests_are_not_tests_the_map_can_name(repo, capsys):
+    project(
+        {
+            **PROJECT,
+            "calc/text.py": (
+                'def shout(word):\n    """\n    >>> shout("a")\n    \'A\'\n    """\n'
+                "    return word.upper()\n"
+            ),
+        }
+    )
+    record(*PYTEST_COV, "--doctest-modules", "calc", "tests")
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    assert selection_after(capsys)["tests/test_text.py"] == (
+        "imports calc/text.py (changed code also ran outside any test)"
+    )
+
+
+def test_functions_named_like_tests_outside_test_files_are_not_tests(repo, capsys):
+    # coverage's test_function contexts start in any function named test*.
+    project(
+        {
+            **PROJECT,
+            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+            "tests/helpers.py": "import calc\n\n\ndef testing_word():\n"
+            "    return calc.shout('a')\n",
+            "tests/test_text.py": "import calc\nfrom helpers import testing_word\n\n"
+            "WORD = testing_word()\n\n\ndef test_shout():\n"
+            "    assert calc.shout('a') == WORD\n",
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.', 'tests']\n",
+        }
+    )
+    record("tests", coverage_run=True)
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+    assert selection_after(capsys)["tests/test_text.py"] == (
+        "imports calc/text.py (changed code also ran outside any test)"
+    )
+
+
+def test_a_module_first_imported_inside_a_test_is_that_tests_alone(repo, capsys):
+    project(
+        {
+            **PROJECT,
+            "calc/lazy.py": "def late():\n    return 3\n",
+            "tests/test_lazy.py": "def test_late():\n    from calc.lazy import late\n\n"
+            "    assert late() == 3\n",
+        }
+    )
+    record(*PYTEST_COV, "tests")
+    change("calc/lazy.py", "return 3", "return 1 + 2")
+
+    assert selection_after(capsys) == {
+        "tests/test_lazy.py": "executed calc/lazy.py: late"
+    }
+
+
+def test_files_git_does_not_track_stay_out_of_the_map(repo, tmp_path):
+    outside = tmp_path / "outside"
+    write(outside / "elsewhere.py", "def value():\n    return 1\n")
+    project(
+        {
+            **PROJECT,
+            "tests/test_more.py": f"import sys\nsys.path.insert(0, {str(outside)!r})\n"
+            "import elsewhere\nimport calc.scratch\n\n\ndef test_more():\n"
+            "    assert elsewhere.value() == calc.scratch.VALUE\n",
+        }
+    )
+    write("calc/scratch.py", "VALUE = 1\n")  # never added
+
+    record(*PYTEST_COV, f"--cov={outside}", "tests")
+
+    recorded = test_map.load(repo)
+    assert set(recorded.executed) | set(recorded.outside_tests) == {
+        "calc/__init__.py",
+        "calc/ops.py",
+        "calc/text.py",
+    }
+
+
+def test_an_unreadable_record_of_failures_is_ignored(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    write(".pytest_cache/v/cache/lastfailed", "[1]")
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+
+def test_a_changed_test_file_runs_whole_even_when_the_map_names_its_tests(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    change("calc/ops.py", "return a * b", "return b * a")
+    change("tests/test_ops.py", "(2, 3) == 6", "(3, 2) == 6")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "changed since the test map was recorded"
+    }
+
+
+def test_tests_of_a_deleted_test_file_are_not_selected(repo, capsys):
+    project()
+    record(*PYTEST_COV, "tests")
+    git.run("rm", "--quiet", "tests/test_ops.py")
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {
+        "calc/ops.py": "selects nothing: no test executed its changed code",
+        "tests/test_ops.py": "selects nothing: deleted, and no test executed its "
+        "changed code",
     }
 
 
@@ -476,6 +609,23 @@ def test_tox_changed_tests_says_when_a_run_left_no_data(tox_project, capfd):
         "tox-changed-tests: no test map recorded: the tox environment produced no coverage data"
         in output
     )
+
+
+def test_a_failing_run_records_nothing(tox_project, capfd):
+    write(
+        "pyproject.toml",
+        PROJECT["pyproject.toml"]
+        + TEST_FUNCTION_CONTEXTS
+        + "\n[tool.testwarden.tox-changed-tests]\nrecord-test-map = true\n",
+    )
+    add("pyproject.toml")
+    commit("record the map")
+    change("calc/ops.py", "return a * b", "return a + b")
+
+    assert tox_changed_tests.main([]) == 1
+
+    assert "tox-changed-tests: test map" not in capfd.readouterr().out
+    assert test_map.load(tox_project) is None
 
 
 def test_single_tests_go_to_pytest_through_tox(tox_project, capfd):
