@@ -266,8 +266,9 @@ def _run_whole_files_when_all_tests_are_selected(
 ) -> None:
     """A whole file is a shorter command line, and also runs its tests the
     map has no line for (tests that execute no measured code)."""
+    tests_by_file = recorded.tests_by_file()
     for path in list(selection.tests):
-        if set(selection.tests[path]) >= recorded.tests_in(path):
+        if set(selection.tests[path]) >= tests_by_file[path]:
             reasons = dict.fromkeys(selection.tests[path].values())
             selection.add(path, "; ".join(reasons))
 

@@ -72,14 +72,14 @@ class TestMap:
     def known_paths(self) -> set[str]:
         return {*self.executed, *self.outside_tests, *self.unmeasured}
 
-    def tests_in(self, test_file: str) -> set[str]:
-        return {
-            test
-            for versions in self.executed.values()
-            for tests in versions.values()
-            for test in tests
-            if test_file_of(test) == test_file
-        }
+    def tests_by_file(self) -> dict[str, set[str]]:
+        """Test file -> the tests of it the map holds lines for."""
+        by_file: dict[str, set[str]] = {}
+        for versions in self.executed.values():
+            for tests in versions.values():
+                for test in tests:
+                    by_file.setdefault(test_file_of(test), set()).add(test)
+        return by_file
 
 
 @dataclass
@@ -202,11 +202,14 @@ def record(
 
 def _forget(test_map: TestMap, ran: Sequence[str]) -> None:
     """Drop what the map held for the tests that ran again."""
+    selectors = set(ran)
 
     def ran_again(test: str) -> bool:
+        # "a.py::C::t" ran if "a.py", "a.py::C" or "a.py::C::t" was selected.
+        parts = test.split(NODE_SEPARATOR)
         return any(
-            test == selector or test.startswith(selector + NODE_SEPARATOR)
-            for selector in ran
+            NODE_SEPARATOR.join(parts[:length]) in selectors
+            for length in range(1, len(parts) + 1)
         )
 
     for versions in test_map.executed.values():
