@@ -30,13 +30,11 @@ from hooks.errors import UserError, report
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
     check_posargs,
+    checkout_files,
     load_coverage,
     run_tox,
     tox_command,
 )
-
-# Where tox installs a copy of the project: measured there, not in the checkout.
-TOX_DIRECTORIES = (".tox", ".nox")
 
 
 @dataclass
@@ -79,19 +77,6 @@ def line_ranges(lines: Iterable[int]) -> str:
         else:
             ranges.append([line, line])
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
-
-
-def project_files(measured: coverage.Coverage, root: Path) -> list[str]:
-    """The measured files of the checkout, repository-relative."""
-    executed = []
-    for measured_file in measured.get_data().measured_files():
-        try:
-            relative = Path(measured_file).resolve().relative_to(root.resolve())
-        except ValueError:
-            continue  # an installed library, not the project
-        if relative.parts[0] not in TOX_DIRECTORIES:
-            executed.append(relative.as_posix())
-    return executed
 
 
 def check_data_describes_the_change(
@@ -304,7 +289,7 @@ def run_gate(
                 )
                 return 1
             measured = load_coverage(scratch)
-            executed = project_files(measured, root)
+            executed = list(checkout_files(measured.get_data(), root))
             check_data_describes_the_change(executed, change_set)
             print(
                 "coverage-gate: "

@@ -40,14 +40,13 @@ from coverage import CoverageData
 
 from hooks import format_cache, git
 from hooks.atomic_write import write_atomically
+from hooks.tox_runner import checkout_files
 
 MAP_FORMAT = 1
 # Test ids: "path::Class::test" (a node id without parameters) or "path"
 # (the whole file, when the contexts name only a module and function).
 NODE_SEPARATOR = "::"
 PYTEST_CONTEXT_PHASE = "|"
-# Where tox installs a copy of the project: measured there, not in the checkout.
-TOX_DIRECTORIES = (".tox", ".nox")
 
 LineRanges = list[list[int]]  # [[first, last], ...], sorted
 
@@ -263,17 +262,11 @@ def _without_parameters(name: str) -> str:
 def _checkout_files(data: CoverageData, root: Path) -> dict[str, str]:
     """Repository-relative path -> measured file name, for tracked checkout files."""
     tracked = set(git.tracked_files())
-    real_root = root.resolve()
-    files = {}
-    for measured_file in data.measured_files():
-        try:
-            relative = Path(measured_file).resolve().relative_to(real_root)
-        except ValueError:
-            continue  # an installed library
-        path = relative.as_posix()
-        if relative.parts[0] not in TOX_DIRECTORIES and path in tracked:
-            files[path] = measured_file
-    return files
+    return {
+        path: measured_file
+        for path, measured_file in checkout_files(data, root).items()
+        if path in tracked
+    }
 
 
 def _unmeasured_sources(

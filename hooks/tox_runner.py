@@ -29,6 +29,8 @@ POSARGS_PROBE = "testwarden-posargs-probe"
 TOX_CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
 NO_TESTS_COLLECTED = re.compile(r"\bexit 5 \(")
 EXIT_NO_TESTS_COLLECTED = 5
+# Where tox installs a copy of the project: measured there, not in the checkout.
+TOX_DIRECTORIES = (".tox", ".nox")
 PASS_COVERAGE_FILE = ["-x", "testenv.pass_env+=COVERAGE_FILE"]
 NO_DATA_HINT = (
     "the tox environment produced no coverage data; run the tests under coverage, "
@@ -172,3 +174,18 @@ def load_coverage(data_directory: Path) -> coverage.Coverage:
     if not measured.get_data().measured_files():
         raise UserError(NO_DATA_HINT)
     return measured
+
+
+def checkout_files(data: coverage.CoverageData, root: Path) -> dict[str, str]:
+    """Repository-relative path -> file name in DATA, for the measured files of
+    the checkout (not installed libraries, not the copies tox installs)."""
+    files = {}
+    real_root = root.resolve()
+    for measured_file in data.measured_files():
+        try:
+            relative = Path(measured_file).resolve().relative_to(real_root)
+        except ValueError:
+            continue  # an installed library
+        if relative.parts[0] not in TOX_DIRECTORIES:
+            files[relative.as_posix()] = measured_file
+    return files
