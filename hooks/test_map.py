@@ -162,6 +162,7 @@ def record(
     measured = _checkout_files(data, root)
     blobs = git.working_tree_blobs(sorted(measured))
     recorded_tests: set[str] = set()
+    executed_files: set[str] = set()
     for path, measured_file in measured.items():
         blob = blobs[path]
         by_test: dict[str, set[int]] = {}
@@ -173,6 +174,11 @@ def record(
                     outside.add(line)
                 else:
                     by_test.setdefault(test, set()).add(line)
+        if not by_test and not outside:
+            # coverage lists the files of `source` no test imported, lineless.
+            test_map.unmeasured.setdefault(path, blob)
+            continue
+        executed_files.add(path)
         versions = test_map.executed.setdefault(path, {}).setdefault(blob, {})
         for test, lines in by_test.items():
             versions[test] = _ranges(lines)
@@ -192,7 +198,7 @@ def record(
     )
     test_map.test_files.update(git.working_tree_blobs(ran_files))
     if ran is None:
-        test_map.unmeasured = _unmeasured_sources(measured, test_files)
+        test_map.unmeasured = _unmeasured_sources(executed_files, test_files)
     test_map.environment = dict(environment)
     _drop_empty(test_map)
     save(root, test_map)
@@ -270,13 +276,14 @@ def _checkout_files(data: CoverageData, root: Path) -> dict[str, str]:
 
 
 def _unmeasured_sources(
-    measured: Mapping[str, str], test_files: Sequence[str]
+    executed_files: set[str], test_files: Sequence[str]
 ) -> dict[str, str]:
+    """Path -> blob of the tracked Python files besides tests no test executed."""
     tests = set(test_files)
     unmeasured = [
         path
         for path in git.tracked_files()
-        if path.endswith(".py") and path not in measured and path not in tests
+        if path.endswith(".py") and path not in executed_files and path not in tests
     ]
     return git.working_tree_blobs(unmeasured)
 

@@ -422,6 +422,27 @@ def test_functions_named_like_tests_outside_test_files_are_not_tests(repo, capsy
     )
 
 
+def test_modules_no_test_imports_are_known_to_the_map(repo, capsys):
+    # pytest-cov lists calc/windows.py as measured, with no line: no test ran
+    # it, though the import graph reaches it from every test.
+    project(
+        {
+            **PROJECT,
+            "calc/windows.py": "def console():\n    return 'con'\n",
+            "calc/ops.py": PROJECT["calc/ops.py"]
+            + "\n\ndef console():\n    from calc.windows import console\n\n"
+            "    return console()\n",
+        }
+    )
+    record(*PYTEST_COV, "tests")
+    record(*PYTEST_COV, "tests/test_text.py", ran=["tests/test_text.py"])
+    change("calc/ops.py", "return a * b", "return b * a")
+
+    assert selection_after(capsys) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+
 def test_a_module_first_imported_inside_a_test_is_that_tests_alone(repo, capsys):
     project(
         {
