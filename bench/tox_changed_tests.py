@@ -144,9 +144,9 @@ def bench_environment(cache_dir: Path) -> dict[str, str]:
     return {**os.environ, "TESTWARDEN_CACHE_DIR": str(cache_dir)}
 
 
-def download_sdist(project: Project) -> Path:
-    sdists = WORK / "sdists"
-    stem = project.requirement.replace("==", "-")
+def download_sdist(requirement: str, sdists: Path) -> Path:
+    """The sdist of a pinned REQUIREMENT, downloaded into SDISTS once."""
+    stem = requirement.replace("==", "-")
     existing = sorted(sdists.glob(f"{stem}.tar.gz"))
     if existing:
         return existing[0]
@@ -154,12 +154,33 @@ def download_sdist(project: Project) -> Path:
     subprocess.run(
         [
             *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-            *("--no-binary", ":all:", "--dest", str(sdists), project.requirement),
+            *("--no-binary", ":all:", "--dest", str(sdists), requirement),
         ],
         check=True,
     )
     [archive] = sdists.glob(f"{stem}.tar.gz")
     return archive
+
+
+def unpack_sdist(archive: Path, root: Path) -> None:
+    """The sdist's top directory becomes ROOT."""
+    unpacked = root.parent / "unpacked"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    with tarfile.open(archive) as sdist:
+        sdist.extractall(unpacked, filter="data")
+    [top] = unpacked.iterdir()
+    top.rename(root)
+    unpacked.rmdir()
+
+
+def failing_node_ids(pytest_output: str) -> set[str]:
+    """The node ids pytest's `-rfE` summary lists as FAILED or ERROR."""
+    failing = set()
+    for line in pytest_output.splitlines():
+        status, _, rest = line.partition(" ")
+        if status in ("FAILED", "ERROR") and rest:
+            failing.add(rest.split(" - ", 1)[0].strip())
+    return failing
 
 
 def tox_ini(project: Project) -> str:
@@ -174,6 +195,11 @@ def tox_ini(project: Project) -> str:
         f"deps ={deps}\n"
         f"setenv = PYTHONPATH = {{toxinidir}}/{project.pythonpath}\n"
         f"commands = pytest -p no:cacheprovider --tb=no -rfE {{posargs:{project.tests_dir}}}\n"
+        "\n"
+        # Ends pytest's search for a configuration here: without it, a project
+        # with none (packaging) ran with testwarden's own pyproject.toml above
+        # bench/.work.
+        "[pytest]\n"
     )
 
 
@@ -183,13 +209,7 @@ def make_repository(project: Project) -> Path:
     if (root / ".git").is_dir():
         git(root, "reset", "--quiet", "--hard")
         return root
-    unpacked = WORK / "unpacked"
-    shutil.rmtree(unpacked, ignore_errors=True)
-    with tarfile.open(download_sdist(project)) as sdist:
-        sdist.extractall(unpacked, filter="data")
-    [top] = unpacked.iterdir()
-    top.rename(root)
-    unpacked.rmdir()
+    unpack_sdist(download_sdist(project.requirement, WORK / "sdists"), root)
     (root / "tox.ini").write_text(tox_ini(project), encoding="utf-8")
     git(root, "init", "--quiet")
     git(root, "add", "-A")
@@ -232,11 +252,7 @@ def failing_tests(root: Path, project: Project) -> set[str]:
         root,
         environment,
     )
-    failing = set()
-    for line in completed.stdout.splitlines():
-        status, _, rest = line.partition(" ")
-        if status in ("FAILED", "ERROR") and rest:
-            failing.add(rest.split(" - ", 1)[0].strip())
+    failing = failing_node_ids(completed.stdout)
     if completed.returncode not in (0, 1) and not failing:
         raise RuntimeError(f"pytest in {root} broke:\n{completed.stdout[-3000:]}")
     return failing
