@@ -107,7 +107,12 @@ def record_test_map(
         return NO_TEST_CONTEXTS
     blobs = git.tracked_blobs()
     tests = [path for path in blobs if is_collected_test(path, config)]
-    recorded = test_map.record(data, root, tests, test_environment(blobs, config), ran)
+    try:
+        recorded = test_map.record(
+            data, root, tests, test_environment(blobs, config), ran
+        )
+    except OSError as error:
+        return f"no test map recorded: cannot write it: {error}"
     if recorded is None:
         return (
             "test map not updated: there is none for this configuration yet, and "

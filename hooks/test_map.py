@@ -102,15 +102,14 @@ def load(root: Path) -> TestMap | None:
         stored = json.loads(map_path(root).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("format") != MAP_FORMAT:
+    parts = ("environment", "test_files", "executed", "outside_tests", "unmeasured")
+    if (
+        not isinstance(stored, dict)
+        or stored.get("format") != MAP_FORMAT
+        or not all(isinstance(stored.get(part), dict) for part in parts)
+    ):
         return None
-    return TestMap(
-        stored["environment"],
-        stored["test_files"],
-        stored["executed"],
-        stored["outside_tests"],
-        stored["unmeasured"],
-    )
+    return TestMap(*(stored[part] for part in parts))
 
 
 def save(root: Path, test_map: TestMap) -> None:

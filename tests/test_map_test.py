@@ -518,7 +518,9 @@ def test_tests_of_a_deleted_test_file_are_not_selected(repo, capsys):
     }
 
 
-@pytest.mark.parametrize("stored", ["not json", '{"format": 0}', "[1]"])
+@pytest.mark.parametrize(
+    "stored", ["not json", '{"format": 0}', "[1]", '{"format": 1, "executed": []}']
+)
 def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
     project()
     write(test_map.map_path(repo), stored)
@@ -527,6 +529,16 @@ def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
     assert set(
         selection_after(capsys, made_with="import graph (no test map recorded yet)")
     ) == {"tests/test_ops.py", "tests/test_text.py"}
+
+
+def test_a_cache_that_cannot_be_written_is_said_in_one_line(repo, monkeypatch):
+    project()
+    not_a_directory = write(repo.parent / "cache-file", "")
+    monkeypatch.setenv("TESTWARDEN_CACHE_DIR", str(not_a_directory))
+
+    message = record(*PYTEST_COV, "tests")
+
+    assert message.startswith("no test map recorded: cannot write it: ")
 
 
 def test_record_test_map_must_be_true_or_false(repo):
