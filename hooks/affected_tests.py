@@ -1,11 +1,18 @@
-"""Which test files a change can break: what tox-changed-tests (and coverage-gate) run.
+"""Which tests a change can break: what tox-changed-tests (and coverage-gate) run.
 
-Selected: changed test files; test files that import a changed module, directly
-or through other modules (conftest.py files count as imported by every test
-below them); every test below a changed conftest.py. The whole suite runs,
-with the reason said, when a guess would be unsafe: build, tox, pytest or
-coverage configuration, dependency pins, the root conftest.py, or a changed
-file that is neither Python nor known to be irrelevant to tests.
+The whole suite runs, with the reason said, when a guess would be unsafe:
+build, tox, pytest or coverage configuration, dependency pins, the root
+conftest.py, or a changed file that is neither Python nor known to be
+irrelevant to tests.
+
+By the import graph: changed test files; test files that import a changed
+module, directly or through other modules (conftest.py files count as
+imported by every test below them); every test below a changed conftest.py.
+
+By the test map (hooks/test_map.py), when one is recorded and not stale: the
+tests that executed changed function bodies, changed and new test files, the
+test files that failed last time; the import graph for every change the map
+cannot vouch for.
 """
 
 from __future__ import annotations
@@ -147,28 +154,16 @@ def select_tests(
                 )
                 return selection
 
-    recorded = None
-    if use_test_map:
-        root = git.repo_root()
-        recorded = test_map.load(root)
-        if recorded is None:
-            selection.made_with = "import graph (no test map recorded yet)"
-        else:
-            stale = test_map.stale_because(
-                recorded, test_environment(after_blobs, config)
-            )
-            if stale:
-                selection.made_with = f"import graph (test map is stale: {stale})"
-                recorded = None
-    else:
-        selection.made_with = "import graph (--no-test-map)"
+    root = git.repo_root()
+    recorded, selection.made_with = _usable_test_map(
+        root, test_environment(after_blobs, config), use_test_map
+    )
     if recorded is None:
         selecting = _select_by_imports(
             selection, config, after_blobs, changed_python, deleted_python
         )
         why = "no test imports it"
     else:
-        selection.made_with = "test map"
         selecting = _select_by_test_map(selection, config, after_blobs, recorded, root)
         why = "no test executed its changed code"
     renamed_away = {
@@ -183,6 +178,22 @@ def select_tests(
     selection.test_files = dict(sorted(selection.test_files.items()))
     selection.tests = dict(sorted(selection.tests.items()))
     return selection
+
+
+def _usable_test_map(
+    root: Path, environment: Mapping[str, str], wanted: bool
+) -> tuple[test_map.TestMap | None, str]:
+    """The recorded test map if it still describes how the tests run, and how
+    the selection is made."""
+    if not wanted:
+        return None, "import graph (--no-test-map)"
+    recorded = test_map.load(root)
+    if recorded is None:
+        return None, "import graph (no test map recorded yet)"
+    stale = test_map.stale_because(recorded, environment)
+    if stale:
+        return None, f"import graph (test map is stale: {stale})"
+    return recorded, "test map"
 
 
 def _select_by_imports(
