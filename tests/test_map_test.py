@@ -41,6 +41,7 @@ PROJECT = {
     ".gitignore": "__pycache__/\n.coverage*\n.pytest_cache/\n",
 }
 PYTEST_COV = ("--cov=calc", "--cov-context=test")
+TEST_FUNCTION_COVERAGERC = "[run]\nsource = calc\ndynamic_context = test_function\n"
 GRAPH = "import graph (--no-test-map)"
 
 
@@ -99,6 +100,11 @@ def change(path: str, old: str, new: str) -> None:
     add(path)
 
 
+def change_shout() -> None:
+    """A change inside the body of calc.text.shout, staged."""
+    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+
+
 def test_a_change_inside_a_function_selects_the_tests_that_executed_it(repo, capsys):
     project()
     assert (
@@ -146,7 +152,7 @@ def test_the_hook_gives_pytest_the_single_tests(repo, capsys):
 def test_when_every_test_of_a_file_is_selected_the_file_runs(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     assert selection_after(capsys) == {
         "tests/test_text.py": "executed calc/text.py: shout"
@@ -184,7 +190,7 @@ def test_changes_since_the_recording_count_as_changed(repo, capsys):
     record(*PYTEST_COV, "tests")
     change("calc/ops.py", "return a * b", "return b * a")
     commit("mul, with the map not recorded again")
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul",
@@ -204,7 +210,7 @@ def test_a_partial_run_replaces_what_the_map_held_for_its_tests(repo, capsys):
 
     assert message == "test map updated: 1 tests executed measured code"
     # test_mul ran on the new mul: nothing changed since for it.
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
     assert selection_after(capsys) == {
         "tests/test_text.py": "executed calc/text.py: shout"
     }
@@ -233,7 +239,7 @@ def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
     project(
         {
             **PROJECT,
-            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+            ".coveragerc": TEST_FUNCTION_COVERAGERC,
         }
     )
     message = record("tests", coverage_run=True)
@@ -248,7 +254,7 @@ def test_code_run_outside_any_test_is_not_vouched_for(repo, capsys):
     project(
         {
             **PROJECT,
-            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+            ".coveragerc": TEST_FUNCTION_COVERAGERC,
             "tests/test_text.py": (
                 "import pytest\nimport calc\n\n\n@pytest.fixture\n"
                 "def loud():\n    return calc.shout('a')\n\n\n"
@@ -257,7 +263,7 @@ def test_code_run_outside_any_test_is_not_vouched_for(repo, capsys):
         }
     )
     record("tests", coverage_run=True)
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     why = "(changed code also ran outside any test)"
     assert selection_after(capsys) == {
@@ -393,7 +399,7 @@ def test_doctests_are_not_tests_the_map_can_name(repo, capsys):
         }
     )
     record(*PYTEST_COV, "--doctest-modules", "calc", "tests")
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     assert selection_after(capsys)["tests/test_text.py"] == (
         "imports calc/text.py (changed code also ran outside any test)"
@@ -405,7 +411,7 @@ def test_functions_named_like_tests_outside_test_files_are_not_tests(repo, capsy
     project(
         {
             **PROJECT,
-            ".coveragerc": "[run]\nsource = calc\ndynamic_context = test_function\n",
+            ".coveragerc": TEST_FUNCTION_COVERAGERC,
             "tests/helpers.py": "import calc\n\n\ndef testing_word():\n"
             "    return calc.shout('a')\n",
             "tests/test_text.py": "import calc\nfrom helpers import testing_word\n\n"
@@ -415,7 +421,7 @@ def test_functions_named_like_tests_outside_test_files_are_not_tests(repo, capsy
         }
     )
     record("tests", coverage_run=True)
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     assert selection_after(capsys)["tests/test_text.py"] == (
         "imports calc/text.py (changed code also ran outside any test)"
@@ -593,7 +599,7 @@ def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
 ):
     assert coverage_gate.main(["--all-files", "--fail-under", "0"]) == 0
     assert "coverage-gate: test map recorded: 2 tests" in capfd.readouterr().out
-    change("calc/text.py", "return word.upper()", "return word.upper()[:]")
+    change_shout()
 
     assert coverage_gate.main([]) == 0
 
