@@ -100,6 +100,11 @@ def change(path: str, old: str, new: str) -> None:
     add(path)
 
 
+def change_mul() -> None:
+    """A change inside the body of calc.ops.mul, staged."""
+    change("calc/ops.py", "return a * b", "return b * a")
+
+
 def change_shout() -> None:
     """A change inside the body of calc.text.shout, staged."""
     change("calc/text.py", "return word.upper()", "return word.upper()[:]")
@@ -111,7 +116,7 @@ def test_a_change_inside_a_function_selects_the_tests_that_executed_it(repo, cap
         record(*PYTEST_COV, "tests")
         == "test map recorded: 4 tests executed measured code"
     )
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
@@ -142,7 +147,7 @@ def test_methods_are_named_by_class_and_reach_tests_through_callers(repo, capsys
 def test_the_hook_gives_pytest_the_single_tests(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     selection = tox_changed_tests.select_tests(git.staged_changes(), config.load(repo))
 
@@ -188,7 +193,7 @@ def test_changes_outside_function_bodies_fall_back_to_the_import_graph(
 def test_changes_since_the_recording_count_as_changed(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
     commit("mul, with the map not recorded again")
     change_shout()
 
@@ -201,7 +206,7 @@ def test_changes_since_the_recording_count_as_changed(repo, capsys):
 def test_a_partial_run_replaces_what_the_map_held_for_its_tests(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
     commit("mul")
 
     message = record(
@@ -229,7 +234,7 @@ def test_data_without_test_contexts_records_nothing_and_says_how(repo, capsys):
     project()
 
     assert record("--cov=calc", "tests") == NO_TEST_CONTEXTS
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
     assert set(
         selection_after(capsys, made_with="import graph (no test map recorded yet)")
     ) == {"tests/test_ops.py", "tests/test_text.py"}
@@ -244,7 +249,7 @@ def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
     )
     message = record("tests", coverage_run=True)
     assert message == "test map recorded: 2 tests executed measured code"
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {"tests/test_ops.py": "executed calc/ops.py: mul"}
 
@@ -343,7 +348,7 @@ def test_a_changed_environment_makes_the_map_stale(repo, capsys):
     record(*PYTEST_COV, "tests")
     change("pyproject.toml", "pythonpath", "testpaths = ['tests']\npythonpath")
     commit("pytest settings")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     selection = selection_after(
         capsys,
@@ -370,7 +375,7 @@ def test_tests_that_failed_last_time_run_again(repo, capsys):
     write(
         ".pytest_cache/v/cache/lastfailed", '{"tests/test_text.py::test_shout": true}'
     )
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul",
@@ -442,7 +447,7 @@ def test_modules_no_test_imports_are_known_to_the_map(repo, capsys):
     )
     record(*PYTEST_COV, "tests")
     record(*PYTEST_COV, "tests/test_text.py", ran=["tests/test_text.py"])
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
@@ -493,7 +498,7 @@ def test_an_unreadable_record_of_failures_is_ignored(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
     write(".pytest_cache/v/cache/lastfailed", "[1]")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {
         "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
@@ -503,7 +508,7 @@ def test_an_unreadable_record_of_failures_is_ignored(repo, capsys):
 def test_a_changed_test_file_runs_whole_even_when_the_map_names_its_tests(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
     change("tests/test_ops.py", "(2, 3) == 6", "(3, 2) == 6")
 
     assert selection_after(capsys) == {
@@ -515,7 +520,7 @@ def test_tests_of_a_deleted_test_file_are_not_selected(repo, capsys):
     project()
     record(*PYTEST_COV, "tests")
     git.run("rm", "--quiet", "tests/test_ops.py")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert selection_after(capsys) == {
         "calc/ops.py": "selects nothing: no test executed its changed code",
@@ -530,7 +535,7 @@ def test_tests_of_a_deleted_test_file_are_not_selected(repo, capsys):
 def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
     project()
     write(test_map.map_path(repo), stored)
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert set(
         selection_after(capsys, made_with="import graph (no test map recorded yet)")
@@ -621,7 +626,7 @@ def test_tox_changed_tests_records_when_asked(tox_project, capfd):
 
     assert tox_changed_tests.main(["--all-files"]) == 0
     assert "tox-changed-tests: test map recorded: 2 tests" in capfd.readouterr().out
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert tox_changed_tests.main([]) == 0
 
@@ -639,7 +644,7 @@ def test_tox_changed_tests_says_when_a_run_left_no_data(tox_project, capfd):
     )
     add(".")
     commit("no coverage")
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert tox_changed_tests.main([]) == 0
 
@@ -672,7 +677,7 @@ def test_single_tests_go_to_pytest_through_tox(tox_project, capfd):
     add("pyproject.toml")
     commit("no test_function contexts")
     record(*PYTEST_COV, "tests")  # node ids, from pytest-cov run directly
-    change("calc/ops.py", "return a * b", "return b * a")
+    change_mul()
 
     assert tox_changed_tests.main([]) == 0
 
