@@ -116,7 +116,7 @@ def record_test_map(
     tests = [path for path in blobs if is_collected_test(path, config)]
     try:
         recorded = test_map.record(
-            data, root, tests, test_environment(blobs, config), ran
+            data, root, blobs, tests, test_environment(blobs, config), ran
         )
     except OSError as error:
         return f"no test map recorded: cannot write it: {error}"
@@ -130,7 +130,11 @@ def record_test_map(
 
 
 def select_tests(
-    change_set: git.ChangeSet, config: Config, *, use_test_map: bool = True
+    change_set: git.ChangeSet,
+    config: Config,
+    root: Path,
+    *,
+    use_test_map: bool = True,
 ) -> Selection:
     settings = config.hook("tox-changed-tests")
     run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
@@ -154,7 +158,6 @@ def select_tests(
                 )
                 return selection
 
-    root = git.repo_root()
     recorded, selection.made_with = _usable_test_map(
         root, test_environment(after_blobs, config), use_test_map
     )

@@ -258,7 +258,7 @@ def run_gate(
     posargs: list[str] = []
     ran: list[str] | None = None  # what the run is given; None: the whole suite
     if commit_stage:
-        selection = select_tests(change_set, settings)
+        selection = select_tests(change_set, settings, root)
         if not selection.everything:
             ran = selection.selectors()
             posargs = ["--", *(str(root / selector) for selector in ran)]

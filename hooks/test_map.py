@@ -32,7 +32,7 @@ import ast
 import hashlib
 import json
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,13 +137,15 @@ def has_test_contexts(data: CoverageData) -> bool:
 def record(
     data: CoverageData,
     root: Path,
+    tracked: Collection[str],
     test_files: Sequence[str],
     environment: Mapping[str, str],
     ran: Sequence[str] | None,
 ) -> int | None:
     """Store what DATA says each test executed; return how many tests it names.
 
-    TEST_FILES are the collected test files of the checkout, ENVIRONMENT the
+    TRACKED are the paths git tracks, TEST_FILES the collected test files
+    among them, ENVIRONMENT the
     non-Python files whose blobs the map is valid for. RAN lists what the run
     was given (test files and node ids), None for the whole suite. Returns
     None, storing nothing, when a partial run has no map of the same
@@ -158,7 +160,7 @@ def record(
         test_map = previous
         _forget(test_map, ran)
     test_by_context = _resolve_contexts(contexts, test_files)
-    measured = _checkout_files(data, root)
+    measured = _checkout_files(data, root, tracked)
     blobs = git.working_tree_blobs(sorted(measured))
     recorded_tests: set[str] = set()
     executed_files: set[str] = set()
@@ -197,7 +199,7 @@ def record(
     )
     test_map.test_files.update(git.working_tree_blobs(ran_files))
     if ran is None:
-        test_map.unmeasured = _unmeasured_sources(executed_files, test_files)
+        test_map.unmeasured = _unmeasured_sources(tracked, executed_files, test_files)
     test_map.environment = dict(environment)
     _drop_empty(test_map)
     save(root, test_map)
@@ -264,9 +266,10 @@ def _without_parameters(name: str) -> str:
     return name.partition("[")[0]
 
 
-def _checkout_files(data: CoverageData, root: Path) -> dict[str, str]:
+def _checkout_files(
+    data: CoverageData, root: Path, tracked: Collection[str]
+) -> dict[str, str]:
     """Repository-relative path -> measured file name, for tracked checkout files."""
-    tracked = set(git.tracked_files())
     return {
         path: measured_file
         for path, measured_file in checkout_files(data, root).items()
@@ -275,13 +278,13 @@ def _checkout_files(data: CoverageData, root: Path) -> dict[str, str]:
 
 
 def _unmeasured_sources(
-    executed_files: set[str], test_files: Sequence[str]
+    tracked: Collection[str], executed_files: set[str], test_files: Sequence[str]
 ) -> dict[str, str]:
     """Path -> blob of the tracked Python files besides tests no test executed."""
     tests = set(test_files)
     unmeasured = [
         path
-        for path in git.tracked_files()
+        for path in tracked
         if path.endswith(".py") and path not in executed_files and path not in tests
     ]
     return git.working_tree_blobs(unmeasured)

@@ -64,7 +64,7 @@ def run_changed_tests(
     list_only: bool = False,
     use_test_map: bool = True,
 ) -> int:
-    selection = select_tests(change_set, settings, use_test_map=use_test_map)
+    selection = select_tests(change_set, settings, root, use_test_map=use_test_map)
     if list_only:
         print_selection(selection)
         return 0

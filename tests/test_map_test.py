@@ -149,7 +149,9 @@ def test_the_hook_gives_pytest_the_single_tests(repo, capsys):
     record(*PYTEST_COV, "tests")
     change_mul()
 
-    selection = tox_changed_tests.select_tests(git.staged_changes(), config.load(repo))
+    selection = tox_changed_tests.select_tests(
+        git.staged_changes(), config.load(repo), repo
+    )
 
     assert selection.selectors() == ["tests/test_ops.py::test_mul"]
 
