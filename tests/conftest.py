@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,19 @@ def repo(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tox_work_dir(tmp_path_factory) -> Path:
+    """One tox work directory per test module: the environment its tox.ini
+    describes is created once and reused by the module's tests."""
+    return tmp_path_factory.mktemp("tox-work")
+
+
+@pytest.fixture
+def use_tox(tox_work_dir, monkeypatch) -> None:
+    """tox and the hooks' console scripts from this interpreter, working in the
+    module's tox work directory."""
+    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
+    scripts = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{scripts}{os.pathsep}{os.environ['PATH']}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 from hooks import check, coverage_gate
 from tests.helpers import add, commit, git, write
 
-BIN = str(Path(sys.executable).parent)
 TOX_INI = """\
 [tox]
 env_list = py
@@ -41,16 +39,8 @@ TEST_SUB = (
 )
 
 
-@pytest.fixture(scope="session")
-def tox_work_dir(tmp_path_factory) -> Path:
-    """One tox work directory for this module's environment (pytest + coverage)."""
-    return tmp_path_factory.mktemp("tox-work-coverage")
-
-
 @pytest.fixture
-def project(repo, tox_work_dir, monkeypatch) -> Path:
-    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+def project(repo, use_tox) -> Path:
     files = {
         "tox.ini": TOX_INI,
         "pyproject.toml": PYPROJECT,

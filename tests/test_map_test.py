@@ -581,16 +581,8 @@ TEST_FUNCTION_CONTEXTS = (
 )
 
 
-@pytest.fixture(scope="session")
-def tox_work_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("tox-work-test-map")
-
-
 @pytest.fixture
-def tox_project(repo, tox_work_dir, monkeypatch) -> Path:
-    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
-    bin_directory = str(Path(sys.executable).parent)
-    monkeypatch.setenv("PATH", f"{bin_directory}{os.pathsep}{os.environ['PATH']}")
+def tox_project(repo, use_tox) -> Path:
     project(
         {
             **PROJECT,

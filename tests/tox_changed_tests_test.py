@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from hooks import tox_changed_tests, tox_runner
 from tests.helpers import add, commit, write
 
-BIN = str(Path(sys.executable).parent)
 TOX_INI = """\
 [tox]
 env_list = py
@@ -40,16 +38,8 @@ PROJECT = {
 }
 
 
-@pytest.fixture(scope="session")
-def tox_work_dir(tmp_path_factory) -> Path:
-    """One tox work directory for every test: the environment is created once."""
-    return tmp_path_factory.mktemp("tox-work")
-
-
 @pytest.fixture
-def tox_project(repo, tox_work_dir, monkeypatch) -> Path:
-    monkeypatch.setenv("TOX_WORK_DIR", str(tox_work_dir))
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+def tox_project(repo, use_tox) -> Path:
     for path, text in {**PROJECT, "tox.ini": TOX_INI}.items():
         write(path, text)
     add(".")
