@@ -159,7 +159,7 @@ def select_tests(
                 return selection
 
     recorded, selection.made_with = _usable_test_map(
-        root, test_environment(after_blobs, config), use_test_map
+        root, test_environment(after_blobs, config), after_blobs, use_test_map
     )
     if recorded is None:
         selecting = _select_by_imports(
@@ -184,19 +184,19 @@ def select_tests(
 
 
 def _usable_test_map(
-    root: Path, environment: Mapping[str, str], wanted: bool
+    root: Path,
+    environment: Mapping[str, str],
+    after_blobs: Mapping[str, str],
+    wanted: bool,
 ) -> tuple[test_map.TestMap | None, str]:
-    """The recorded test map if it still describes how the tests run, and how
-    the selection is made."""
+    """The recorded test map that fits the tree best, if one still describes
+    how the tests run, and how the selection is made."""
     if not wanted:
         return None, "import graph (--no-test-map)"
-    recorded = test_map.load(root)
+    recorded, description = test_map.fitting_map(root, environment, after_blobs)
     if recorded is None:
-        return None, "import graph (no test map recorded yet)"
-    stale = test_map.stale_because(recorded, environment)
-    if stale:
-        return None, f"import graph (test map is stale: {stale})"
-    return recorded, "test map"
+        return None, f"import graph ({description})"
+    return recorded, description
 
 
 def _select_by_imports(

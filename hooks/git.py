@@ -97,6 +97,14 @@ def head_commit() -> str | None:
         return None
 
 
+def current_branch() -> str | None:
+    """The branch HEAD is on, or None when HEAD is detached."""
+    try:
+        return run("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip()
+    except GitError:
+        return None
+
+
 @functools.cache
 def empty_tree() -> str:
     return run("hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
