@@ -159,7 +159,11 @@ def select_tests(
                 return selection
 
     recorded, selection.made_with = _usable_test_map(
-        root, test_environment(after_blobs, config), after_blobs, use_test_map
+        root,
+        test_environment(after_blobs, config),
+        after_blobs,
+        change_set,
+        use_test_map,
     )
     if recorded is None:
         selecting = _select_by_imports(
@@ -187,13 +191,21 @@ def _usable_test_map(
     root: Path,
     environment: Mapping[str, str],
     after_blobs: Mapping[str, str],
+    change_set: git.ChangeSet,
     wanted: bool,
 ) -> tuple[test_map.TestMap | None, str]:
     """The recorded test map that fits the tree best, if one still describes
     how the tests run, and how the selection is made."""
     if not wanted:
         return None, "import graph (--no-test-map)"
-    recorded, description = test_map.fitting_map(root, environment, after_blobs)
+    changed_from = {
+        change.old_path or change.path: change.old_blob
+        for change in change_set.changes
+        if change.old_blob
+    }
+    recorded, description = test_map.fitting_map(
+        root, environment, after_blobs, changed_from
+    )
     if recorded is None:
         return None, f"import graph ({description})"
     return recorded, description

@@ -202,15 +202,22 @@ def _read_header(path: Path) -> StoredMap | None:
 
 
 def fitting_map(
-    root: Path, environment: Mapping[str, str], blobs: Mapping[str, str]
+    root: Path,
+    environment: Mapping[str, str],
+    blobs: Mapping[str, str],
+    changed_from: Mapping[str, str] | None = None,
 ) -> tuple[TestMap | None, str]:
     """Of the maps recorded with ENVIRONMENT, the one holding the current
-    version of the most files of BLOBS, and which it is; or None and why none."""
+    version (BLOBS) of the most files, and which it is; or None and why none.
+    Between maps that fit as well, the one holding the versions the change
+    started from (CHANGED_FROM, path -> blob) wins, then the one used last."""
     stored = stored_maps(root)
     same_environment = [map_ for map_ in stored if map_.environment == environment]
-    # sorted() is stable: among equal fits, the most recently used comes first.
+    # sorted() is stable: the most recently used stays first among equals.
     for candidate in sorted(
-        same_environment, key=lambda map_: map_.fit(blobs), reverse=True
+        same_environment,
+        key=lambda map_: (map_.fit(blobs), map_.fit(changed_from or {})),
+        reverse=True,
     ):
         loaded = candidate.load()
         if loaded is not None:

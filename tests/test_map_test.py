@@ -572,6 +572,143 @@ def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
     }
 
 
+# Several maps per checkout
+
+
+def made_on(commit: str, branch: str | None = "main") -> str:
+    """The `selected with` line of a map recorded on COMMIT (as a pattern)."""
+    suffix = f" ({branch})" if branch else ""
+    return re.escape(f"test map recorded on {commit[:7]}{suffix}")
+
+
+def map_recorded_on(repo: Path, commit: str) -> test_map.TestMap:
+    [stored] = [map_ for map_ in test_map.stored_maps(repo) if map_.commit == commit]
+    return stored.load()
+
+
+def test_going_back_to_a_branch_of_another_configuration_reuses_its_map(repo, capsys):
+    project()
+    on_main = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "-b", "other")
+    change("pyproject.toml", "pythonpath", "testpaths = ['tests']\npythonpath")
+    on_other = commit("pytest settings")
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "main")
+    change_mul()
+
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+    git.run("reset", "--quiet", "--hard")
+    git.run("checkout", "--quiet", "other")
+    change_shout()
+    assert selection_after(capsys, made_with=made_on(on_other, "other")) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+def test_the_map_holding_the_most_current_files_is_chosen_and_updated(repo, capsys):
+    project()
+    on_main = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "-b", "other")
+    change(
+        "calc/ops.py", "class Box:", "def div(a, b):\n    return a / b\n\n\nclass Box:"
+    )
+    on_other = commit("div")
+    record(*PYTEST_COV, "tests")  # the map used last, but not main's code
+    git.run("checkout", "--quiet", "main")
+    change_mul()
+
+    # Against other's map, div's removal is a change outside a function body.
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+    commit("mul")
+    record(
+        *PYTEST_COV, "tests/test_ops.py::test_mul", ran=["tests/test_ops.py::test_mul"]
+    )
+    new_mul = git.tracked_blobs()["calc/ops.py"]
+    assert new_mul in map_recorded_on(repo, on_main).versions("calc/ops.py")
+    assert new_mul not in map_recorded_on(repo, on_other).versions("calc/ops.py")
+    change_shout()
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+def test_beyond_eight_maps_the_least_recently_used_is_dropped(repo, capsys):
+    project()
+    first = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    change("calc/text.py", "word.upper()", "word.upper()  # loud")
+    later = [commit("loud")]
+    data = run_tests(*PYTEST_COV, "tests")  # the tree of every later commit
+    settings = config.load(repo)
+    record_test_map(data, repo, settings, None)
+    for number in range(6):
+        later.append(commit(f"empty {number}"))
+        record_test_map(data, repo, settings, None)
+    assert {map_.commit for map_ in test_map.stored_maps(repo)} == {first, *later}
+
+    # Back on the first commit, its map fits best: using it keeps it.
+    git.run("checkout", "--quiet", "--detach", first)
+    change_mul()
+    assert selection_after(capsys, made_with=made_on(first)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+    git.run("reset", "--quiet", "--hard")
+    git.run("checkout", "--quiet", "main")
+    newest = commit("newest")
+    record_test_map(data, repo, settings, None)
+
+    assert {map_.commit for map_ in test_map.stored_maps(repo)} == {
+        first,
+        *later[1:],
+        newest,
+    }
+    assert len(list(test_map.maps_directory(repo).iterdir())) == test_map.MAPS_KEPT
+
+
+def test_the_whole_suite_on_the_same_commit_replaces_its_map(repo):
+    project()
+    data = run_tests(*PYTEST_COV, "tests")
+    settings = config.load(repo)
+    record_test_map(data, repo, settings, None)
+
+    assert record_test_map(data, repo, settings, None).startswith("test map recorded")
+
+    assert len(test_map.stored_maps(repo)) == 1
+
+
+def test_a_map_recorded_on_a_detached_head_names_no_branch(repo, capsys):
+    project()
+    on_commit = git.head_commit()
+    git.run("checkout", "--quiet", "--detach")
+    record(*PYTEST_COV, "tests")
+    change_mul()
+
+    assert selection_after(capsys, made_with=made_on(on_commit, None)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+
+def test_a_map_recorded_before_any_commit_says_so(repo, capsys):
+    for path, text in PROJECT.items():
+        write(path, text)
+    add(".")
+    record(*PYTEST_COV, "tests")
+    commit("project")
+    change_mul()
+
+    assert selection_after(
+        capsys, made_with=re.escape("test map recorded before any commit (main)")
+    ) == {"tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"}
+
+
 def test_a_cache_that_cannot_be_written_is_said_in_one_line(repo, monkeypatch):
     project()
     not_a_directory = write(repo.parent / "cache-file", "")
