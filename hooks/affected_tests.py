@@ -139,8 +139,11 @@ def select_tests(
     settings = config.hook("tox-changed-tests")
     run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
     ignored = globs_to_regex(settings["ignore"])
-    after_blobs = git.tracked_blobs(change_set.after_rev)
     selection = Selection()
+    if change_set.mode == git.ALL_FILES:
+        selection.everything = "every tracked file is checked"
+        return selection
+    after_blobs = git.tracked_blobs(change_set.after_rev)
 
     changed_python: list[str] = []
     deleted_python: list[str] = []
@@ -198,6 +201,10 @@ def _usable_test_map(
     how the tests run, and how the selection is made."""
     if not wanted:
         return None, "import graph (--no-test-map)"
+    if change_set.mode == git.FILES:
+        # The map knows what changed since it was recorded; named files are
+        # asked about whole, changed or not.
+        return None, "import graph (named files: every test that imports them)"
     changed_from = {
         change.old_path or change.path: change.old_blob
         for change in change_set.changes

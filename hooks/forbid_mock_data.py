@@ -113,7 +113,7 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
                 "keep test code in .py files"
             )
         elif change.path != baseline_path and (
-            change.status in (git.ADDED, git.COPIED) or change_set.mode == git.ALL_FILES
+            change.status in (git.ADDED, git.COPIED) or not change_set.has_before_side
         ):
             data_file = mock_detection.mock_data_file(change.path)
             result.reports[change.path] = FileReport(
@@ -162,7 +162,7 @@ def _added_lines(change_set: git.ChangeSet, scanned: Scan) -> dict[str, set[int]
             report_of.findings or report_of.exempt or report_of.reasonless_allow_lines
         ):
             continue
-        if change.status in (git.ADDED, git.COPIED) or change_set.mode == git.ALL_FILES:
+        if change.status in (git.ADDED, git.COPIED) or not change_set.has_before_side:
             added[change.path] = set(range(1, _line_count(report_of) + 1))
         else:
             added[change.path] = git.added_lines(change)
@@ -220,8 +220,10 @@ def _shrink(
 ) -> None:
     current = Counter(finding.key() for finding in scanned.findings())
     checked = set(scanned.checked_paths)
-    if change_set.mode == git.ALL_FILES:
-        tracked = {change.path for change in change_set.changes}
+    if not change_set.has_before_side:
+        # A batch or a --files run checks only some files; a file git no
+        # longer tracks has none of its baselined findings left.
+        tracked = set(git.tracked_files())
         checked |= {key[0] for key in baseline.counts if key[0] not in tracked}
     smaller = baseline.shrunk(current, checked)
     removed = baseline.total() - smaller.total()

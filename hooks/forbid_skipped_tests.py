@@ -240,9 +240,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             '`# testwarden: allow-skip` needs a reason: write reason="why this test is '
             'switched off"',
         )
-    if change_set.mode == git.ALL_FILES:
+    if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: --all-files has no before side, so existing skips are taken as "
+            f"{HOOK_ID}: {change_set.describe()} have no before side, so existing skips are taken as "
             f"the baseline; checked that the {len(files.after)} test files parse and that "
             "every allow-skip comment has a reason. Check a commit or a range "
             "(--from-ref/--to-ref) to find newly switched-off tests."

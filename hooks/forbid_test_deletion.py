@@ -246,9 +246,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         report.notes.append(
             f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used from [tool.testwarden.{HOOK_ID}]"
         )
-    if change_set.mode == git.ALL_FILES:
+    if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: --all-files has no before side, so no test can be missing; "
+            f"{HOOK_ID}: {change_set.describe()} have no before side, so no test can be missing; "
             f"checked that the {len(files.after)} test files parse. Check a commit "
             "or a range (--from-ref/--to-ref) to find removed tests."
         )

@@ -327,9 +327,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             + "; ".join(after.problems)
         )
     if change_set.before_rev == git.empty_tree():
-        if change_set.mode == git.ALL_FILES:
+        if not change_set.has_before_side:
             report.notes.append(
-                f"{HOOK_ID}: --all-files has no before side, so nothing can be weakened; "
+                f"{HOOK_ID}: {change_set.describe()} have no before side, so nothing can be weakened; "
                 "checked that the guardrail settings are readable. Check a commit or a "
                 "range (--from-ref/--to-ref) to find weakened guardrails."
             )
