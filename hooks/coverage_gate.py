@@ -26,7 +26,7 @@ import coverage
 from hooks import config, git
 from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
     check_posargs,
@@ -315,6 +315,7 @@ def run_gate(
     return 0 if result.passed else 1
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="coverage-gate",

@@ -28,7 +28,7 @@ from hooks import git, guard, mock_detection
 from hooks.atomic_write import write_atomically
 from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import HookReport
 from hooks.mock_detection import CannotAnalyse, Exempt, FileReport, Finding
 
@@ -334,6 +334,7 @@ def write_baseline(config: Config) -> int:
     return 0
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,
@@ -344,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
+@quiet_on_closed_pipe
 def baseline_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden baseline",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from hooks import git, guard
 from hooks.config import Config, Exemption
+from hooks.errors import quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
@@ -269,6 +270,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

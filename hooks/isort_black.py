@@ -25,7 +25,7 @@ from typing import Any
 
 from hooks import format_cache
 from hooks.atomic_write import write_atomically
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 
 # Forking workers after black is loaded costs a few milliseconds: worth it from two files.
 PARALLEL_THRESHOLD = 2
@@ -299,6 +299,7 @@ def _unified_diff(outcome: Outcome) -> str:
     )
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="isort-black",

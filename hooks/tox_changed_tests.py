@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hooks import config, git
 from hooks.affected_tests import Selection, record_test_map, select_tests
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     EXIT_NO_TESTS_COLLECTED,
     PASS_COVERAGE_FILE,
@@ -121,6 +121,7 @@ def _record(
     return record_test_map(measured.get_data(), root, settings, ran)
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tox-changed-tests",

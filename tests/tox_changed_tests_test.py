@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -282,3 +284,25 @@ def test_unwritable_cache_still_checks_posargs(
     assert tox_changed_tests.main([]) == 0
 
     assert "2 passed" in capfd.readouterr().out
+
+
+def test_list_into_a_closed_pipe_ends_quietly(repo):
+    """`tox-changed-tests --list | head -1` once head has exited: no traceback."""
+    for path, text in PROJECT.items():
+        write(path, text)
+    add(".")
+    commit("project")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    with os.fdopen(write_end, "w") as closed_pipe:
+        completed = subprocess.run(
+            [str(Path(sys.executable).parent / "tox-changed-tests"), "--list"],
+            stdout=closed_pipe,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    assert (completed.returncode, completed.stderr) == (1, "")
