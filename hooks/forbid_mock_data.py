@@ -128,6 +128,11 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
             )
             continue
         try:
+            if config.is_test_file(path) and not mock_detection.may_contain_mock_data(
+                source
+            ):
+                # analyse() skips such a file unparsed; a test file must parse.
+                mock_detection.parse(source, path)
             result.reports[path] = mock_detection.analyse(
                 source,
                 path,
