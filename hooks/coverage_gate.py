@@ -33,6 +33,7 @@ from hooks.tox_runner import (
     checkout_files,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -259,6 +260,7 @@ def run_gate(
     ran: list[str] | None = None  # what the run is given; None: the whole suite
     if commit_stage:
         selection = select_tests(change_set, settings, root)
+        run_whole_suite_for_unpassable_names(selection)
         if not selection.everything:
             ran = selection.selectors()
             posargs = ["--", *(str(root / selector) for selector in ran)]

@@ -24,6 +24,7 @@ from hooks.tox_runner import (
     check_posargs,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -76,6 +77,7 @@ def run_changed_tests(
     command = tox_command(root, hook_settings["runner"])
     env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
     check_posargs(command, env_arguments, root)
+    run_whole_suite_for_unpassable_names(selection)
     if selection.everything:
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
         posargs: list[str] = []

@@ -20,6 +20,7 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import coverage
 from tox.config.source.discover import discover_source
@@ -28,6 +29,10 @@ from tox.report import HandledError
 
 from hooks import format_cache, git
 from hooks.errors import UserError
+from hooks.suite_inventory import display_path
+
+if TYPE_CHECKING:  # affected_tests reaches this module through test_map
+    from hooks.affected_tests import Selection
 
 POSARGS_PROBE = "testwarden-posargs-probe"
 # Where tox reads its configuration from, in the project root.
@@ -218,6 +223,34 @@ def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> N
         passed.touch()
     except OSError:
         return  # no cache: the next run asks tox again
+
+
+def run_whole_suite_for_unpassable_names(selection: Selection) -> None:
+    """tox writes its command line to a UTF-8 log, so a selected file whose name
+    is not valid UTF-8 stops tox with an internal error: say so, and run the
+    whole suite, which collects that file too, instead of skipping its tests."""
+    if selection.everything:
+        return
+    unpassable = [
+        selector for selector in selection.selectors() if not _is_utf8(selector)
+    ]
+    for selector in unpassable:
+        print(
+            f"{display_path(selector)}: cannot pass a file name that is not valid "
+            "UTF-8 to tox; rename it"
+        )
+    if unpassable:
+        selection.everything = (
+            "a selected test file's name is not valid UTF-8, which tox cannot take"
+        )
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def run_tox(

@@ -438,3 +438,29 @@ def test_list_into_a_closed_pipe_ends_quietly(repo):
         )
 
     assert (completed.returncode, completed.stderr) == (1, "")
+
+
+def test_a_test_file_name_tox_cannot_take_runs_the_whole_suite(tox_project, capfd):
+    # pytest's cache cannot store such a name either; without it, pytest runs it.
+    write(
+        "tox.ini",
+        TOX_INI.replace("pytest {posargs", "pytest -p no:cacheprovider {posargs"),
+    )
+    add("tox.ini")
+    commit("no pytest cache")
+    weird = os.fsdecode(b"tests/test_\xff.py")
+    write(weird, "def test_weird():\n    assert True\n")
+    add(weird)
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert (
+        "tests/test_\\xff.py: cannot pass a file name that is not valid UTF-8 to tox; "
+        "rename it\n" in output
+    )
+    assert (
+        "running the whole suite: a selected test file's name is not valid UTF-8"
+        in output
+    )
+    assert "4 passed" in output
