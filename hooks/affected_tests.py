@@ -20,10 +20,12 @@ from __future__ import annotations
 import fnmatch
 import json
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import coverage.config
 from coverage import CoverageData
 
 from hooks import git, test_map
@@ -48,11 +50,15 @@ RUN_EVERYTHING_ON = (
     "Pipfile",
 )
 PYTEST_COLLECTS = ("test_*.py", "*_test.py")
-NO_TEST_CONTEXTS = (
-    "no test map recorded: the coverage data has no per-test contexts; for a "
-    "selection by coverage, set `dynamic_context = test_function` under "
-    "[tool.coverage.run] or run pytest with `--cov-context=test`"
-)
+# Where coverage.py's own search (config_files_to_try) finds its settings ->
+# the [run] section there and the line to add, in that file's syntax.
+TEST_FUNCTION_SETTING = {
+    ".coveragerc": ("[run]", "dynamic_context = test_function"),
+    ".coveragerc.toml": ("[run]", 'dynamic_context = "test_function"'),
+    "setup.cfg": ("[coverage:run]", "dynamic_context = test_function"),
+    "tox.ini": ("[coverage:run]", "dynamic_context = test_function"),
+    "pyproject.toml": ("[tool.coverage.run]", 'dynamic_context = "test_function"'),
+}
 
 
 @dataclass
@@ -94,15 +100,63 @@ def is_collected_test(path: str, config: Config) -> bool:
     )
 
 
+def ignored_by_tests(config: Config) -> re.Pattern[str]:
+    """Paths whose change affects no test: the `ignore` globs, and the mock-data
+    baseline wherever it lives (only forbid-mock-data reads it)."""
+    return globs_to_regex(
+        (
+            *config.hook("tox-changed-tests")["ignore"],
+            "/" + config.hook("mock-data")["baseline"],
+        )
+    )
+
+
 def test_environment(blobs: Mapping[str, str], config: Config) -> dict[str, str]:
     """The tracked files besides Python that tests may read: the test map is
     valid only while they stay as they were."""
-    ignored = globs_to_regex(config.hook("tox-changed-tests")["ignore"])
+    ignored = ignored_by_tests(config)
     return {
         path: blob
         for path, blob in blobs.items()
         if not path.endswith(".py") and not ignored.match(path)
     }
+
+
+def coverage_config_file(root: Path) -> str | None:
+    """The file in ROOT coverage.py reads its settings from, by its own search."""
+    for name, is_coverage_file, _ in coverage.config.config_files_to_try(True):
+        settings = coverage.config.CoverageConfig()
+        if settings.from_file(str(root / name), lambda _: None, is_coverage_file):
+            return name
+    return None
+
+
+def no_test_contexts(root: Path) -> str:
+    """What to set for a test map, where the coverage configuration lives."""
+    name = coverage_config_file(root) or "pyproject.toml"
+    section, line = TEST_FUNCTION_SETTING.get(
+        name, TEST_FUNCTION_SETTING[".coveragerc"]  # $COVERAGE_RCFILE
+    )
+    return (
+        "no test map recorded: the coverage data has no per-test contexts; for a "
+        f"selection by coverage, add `{line}` under `{section}` in {name}, or run "
+        "pytest with `--cov-context=test`"
+    )
+
+
+def count_tests(tests: Collection[str]) -> str:
+    """'4 tests', or '2 test files' for contexts that name only the file."""
+    single = sum(test_map.NODE_SEPARATOR in test for test in tests)
+    files = len(tests) - single
+    if files and not single:
+        return _counted(files, "test file")
+    return _counted(single, "test") + (
+        f" and {_counted(files, 'test file')}" if files else ""
+    )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def record_test_map(
@@ -111,7 +165,7 @@ def record_test_map(
     """Record the test map from a passing run's coverage data; say what happened.
     RAN: the test files and tests the run was given, None for the whole suite."""
     if not test_map.has_test_contexts(data):
-        return NO_TEST_CONTEXTS
+        return no_test_contexts(root)
     blobs = git.tracked_blobs()
     tests = [path for path in blobs if is_collected_test(path, config)]
     try:
@@ -126,7 +180,7 @@ def record_test_map(
             "only a run of the whole suite records one (coverage-gate --all-files)"
         )
     action = "recorded" if ran is None else "updated"
-    return f"test map {action}: {recorded} tests executed measured code"
+    return f"test map {action}: {count_tests(recorded)} executed measured code"
 
 
 def select_tests(
@@ -138,7 +192,7 @@ def select_tests(
 ) -> Selection:
     settings = config.hook("tox-changed-tests")
     run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
-    ignored = globs_to_regex(settings["ignore"])
+    ignored = ignored_by_tests(config)
     selection = Selection()
     if change_set.mode == git.ALL_FILES:
         selection.everything = "every tracked file is checked"

@@ -27,13 +27,14 @@ import coverage
 from hooks import config, git, test_runs
 from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
     check_posargs,
     checkout_files,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -315,6 +316,7 @@ def run_gate(
     ran: list[str] | None = None  # what the run is given; None: the whole suite
     if selective:
         selection = select_tests(change_set, settings, root)
+        run_whole_suite_for_unpassable_names(selection)
         if not selection.everything:
             ran = selection.selectors()
             posargs = ["--", *(str(root / selector) for selector in ran)]
@@ -359,6 +361,7 @@ def run_gate(
     return 0 if result.passed else 1
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="coverage-gate",

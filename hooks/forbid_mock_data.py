@@ -28,7 +28,7 @@ from hooks import git, guard, mock_detection
 from hooks.atomic_write import write_atomically
 from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import HookReport
 from hooks.mock_detection import CannotAnalyse, Exempt, FileReport, Finding
 
@@ -128,6 +128,11 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
             )
             continue
         try:
+            if config.is_test_file(path) and not mock_detection.may_contain_mock_data(
+                source
+            ):
+                # analyse() skips such a file unparsed; a test file must parse.
+                mock_detection.parse(source, path)
             result.reports[path] = mock_detection.analyse(
                 source,
                 path,
@@ -336,6 +341,7 @@ def write_baseline(config: Config) -> int:
     return 0
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,
@@ -346,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
+@quiet_on_closed_pipe
 def baseline_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden baseline",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from hooks import git, guard
 from hooks.config import Config, Exemption
+from hooks.errors import quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
@@ -56,6 +57,11 @@ class Removal:
     def location(self) -> str:
         shown = self.location_path()
         return f"{shown}:{self.line}" if self.line else shown
+
+    def test_id(self) -> str:
+        """The id an allow entry names it by."""
+        shown = self.location_path()
+        return f"{shown}::{self.qualname}" if self.qualname else shown
 
 
 @dataclass
@@ -257,6 +263,11 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             f"{HOOK_ID}: {change_set.describe()} removes tests: the changed test files "
             f"collect {findings.collected_before} tests before and {findings.collected_after} after."
         )
+    example = (
+        findings.removals[0].test_id()
+        if findings.removals
+        else "tests/test_x.py::test_name"
+    )
     report.fix = (
         "restore the tests, or move them (a test with the same name or "
         "the same body elsewhere counts as moved), or add new tests so that the "
@@ -264,11 +275,12 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         "file parse. If the removal is deliberate, name it with a reason in "
         "pyproject.toml:\n"
         f"  [tool.testwarden.{HOOK_ID}]\n"
-        '  allow = [{ test = "tests/test_x.py::test_name", reason = "why it goes" }]'
+        f'  allow = [{{ test = "{example}", reason = "why it goes" }}]'
     )
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

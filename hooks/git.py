@@ -96,7 +96,8 @@ def resolve_commit(ref: str) -> str:
     except GitError:
         raise GitError(
             f"cannot find the revision {ref!r}; does it exist? "
-            "(in CI, fetch enough history, e.g. `git fetch --unshallow`)"
+            "(in CI, fetch it and enough history: `git fetch --unshallow` in a "
+            "shallow clone, `fetch-depth: 0` with actions/checkout)"
         ) from None
     return output.decode().strip()
 

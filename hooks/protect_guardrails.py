@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from hooks import git, guard
 from hooks.allow_comments import allow_comments
 from hooks.config import Config, GuardrailExemption
-from hooks.errors import UserError
+from hooks.errors import UserError, quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.guardrail_settings import (
     COMMAND_FILES,
@@ -394,6 +394,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

@@ -288,8 +288,9 @@ def record(
     test_files: Sequence[str],
     environment: Mapping[str, str],
     ran: Sequence[str] | None,
-) -> int | None:
-    """Store what DATA says each test executed; return how many tests it names.
+) -> set[str] | None:
+    """Store what DATA says each test executed; return the tests it names
+    (node ids, or test files under `test_function` contexts).
 
     TRACKED: path -> blob of the files git tracks; TEST_FILES the collected
     test files among them, ENVIRONMENT the non-Python files whose blobs the
@@ -351,7 +352,7 @@ def record(
         test_map.unmeasured = _unmeasured_sources(tracked, executed_files, test_files)
     _drop_empty(test_map)
     save(root, test_map)
-    return len(recorded_tests)
+    return recorded_tests
 
 
 def _forget(test_map: TestMap, ran: Sequence[str]) -> None:

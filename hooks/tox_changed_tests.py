@@ -19,7 +19,7 @@ import coverage
 
 from hooks import config, git, test_runs
 from hooks.affected_tests import Selection, record_test_map, select_tests
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     EXIT_NO_TESTS_COLLECTED,
     NO_DATA_HINT,
@@ -27,6 +27,7 @@ from hooks.tox_runner import (
     check_posargs,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -79,6 +80,7 @@ def run_changed_tests(
     hook_settings = settings.hook("tox-changed-tests")
     command = tox_command(root, hook_settings["runner"])
     env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
+    run_whole_suite_for_unpassable_names(selection)
     selectors = None if selection.everything else selection.selectors()
     tree = git.working_tree_id()
     prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
@@ -144,6 +146,7 @@ def _record(
     return record_test_map(measured.get_data(), root, settings, ran)
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tox-changed-tests",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hooks import tox_changed_tests
+from hooks import affected_tests, config, tox_changed_tests
 from tests.helpers import add, commit, git, write
 
 FLAT_PROJECT = {
@@ -234,3 +234,27 @@ def test_deleted_file_nothing_imports_is_reported(repo, capsys):
         "scripts/release.py": "selects nothing: deleted, and no test imports it",
         "tests/api/test_api.py": "selects nothing: deleted, and no test imports it",
     }
+
+
+@pytest.mark.parametrize(
+    "pyproject, baseline",
+    [
+        ("", ".testwarden-mock-data-baseline.json"),
+        (
+            '[tool.testwarden.tox-changed-tests]\nignore = ["*.md"]\n'
+            '[tool.testwarden.mock-data]\nbaseline = "ci/mock-baseline.json"\n',
+            "ci/mock-baseline.json",
+        ),
+    ],
+    ids=["default", "configured"],
+)
+def test_the_mock_data_baseline_affects_no_test(repo, capsys, pyproject, baseline):
+    project({**FLAT_PROJECT, "pyproject.toml": pyproject, baseline: "{}\n"})
+    change(baseline, '{"version": 1}\n')
+
+    assert selection_after(capsys) == {}
+    # Nor does it make a recorded test map stale.
+    settings = config.load(repo)
+    assert affected_tests.test_environment(
+        {baseline: "1", "data.csv": "2"}, settings
+    ) == {"data.csv": "2"}

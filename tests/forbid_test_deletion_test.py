@@ -495,3 +495,19 @@ def test_pre_push_through_real_pre_commit(repo, project_root, tmp_path):
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
     assert "tests/test_a.py::test_one removed: file deleted" in blocked.stdout
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_allow_example_names_the_removed_test_and_works(repo, capsys):
+    committed({"tests/test_math.py": TWO_TESTS})
+    staged({"tests/test_math.py": TWO_TESTS.split("\n\n\n")[0] + "\n"})
+    exit_code, out = check(capsys)
+    assert exit_code == 1
+    [example] = [line.strip() for line in out.splitlines() if "allow = " in line]
+    assert example == (
+        'allow = [{ test = "tests/test_math.py::test_two", reason = "why it goes" }]'
+    )
+
+    write("pyproject.toml", f"[tool.testwarden.forbid-test-deletion]\n{example}\n")
+    add("pyproject.toml")
+
+    assert check(capsys)[0] == 0

@@ -13,7 +13,7 @@ import pytest
 from coverage import CoverageData
 
 from hooks import config, coverage_gate, git, test_map, tox_changed_tests
-from hooks.affected_tests import NO_TEST_CONTEXTS, record_test_map
+from hooks.affected_tests import record_test_map
 from hooks.errors import UserError
 from tests.helpers import add, commit, write
 
@@ -227,7 +227,7 @@ def test_a_partial_run_replaces_what_the_map_held_for_its_tests(repo, capsys):
         *PYTEST_COV, "tests/test_ops.py::test_mul", ran=["tests/test_ops.py::test_mul"]
     )
 
-    assert message == "test map updated: 1 tests executed measured code"
+    assert message == "test map updated: 1 test executed measured code"
     # test_mul ran on the new mul: nothing changed since for it.
     change_shout()
     assert selection_after(capsys) == {
@@ -247,12 +247,46 @@ def test_a_partial_run_cannot_start_a_map(repo):
 def test_data_without_test_contexts_records_nothing_and_says_how(repo, capsys):
     project()
 
-    assert record("--cov=calc", "tests") == NO_TEST_CONTEXTS
+    assert record("--cov=calc", "tests") == (
+        "no test map recorded: the coverage data has no per-test contexts; for a "
+        'selection by coverage, add `dynamic_context = "test_function"` under '
+        "`[tool.coverage.run]` in pyproject.toml, or run pytest with "
+        "`--cov-context=test`"
+    )
     change_mul()
     assert set(selection_after(capsys, made_with=NO_MAP_YET)) == {
         "tests/test_ops.py",
         "tests/test_text.py",
     }
+
+
+@pytest.mark.parametrize(
+    ("filename", "coverage_settings"),
+    [
+        (
+            "pyproject.toml",
+            PROJECT["pyproject.toml"] + "[tool.coverage.run]\nsource = ['calc']\n",
+        ),
+        (".coveragerc", "[run]\nsource = calc\n"),
+        ("setup.cfg", "[coverage:run]\nsource = calc\n"),
+    ],
+)
+def test_the_test_contexts_hint_is_valid_where_the_coverage_settings_are(
+    repo, filename, coverage_settings
+):
+    project({**PROJECT, filename: coverage_settings})
+    message = record("tests", coverage_run=True)
+    hint = re.search(r"add `(.+)` under `(.+)` in (\S+), or run", message)
+    assert hint is not None, message
+    line, section, named = hint.groups()
+    assert named == filename
+
+    # Copied as printed, coverage.py reads it and the run records a map.
+    write(filename, coverage_settings.replace(f"{section}\n", f"{section}\n{line}\n"))
+
+    assert record("tests", coverage_run=True) == (
+        "test map recorded: 2 test files executed measured code"
+    )
 
 
 def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
@@ -263,7 +297,7 @@ def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
         }
     )
     message = record("tests", coverage_run=True)
-    assert message == "test map recorded: 2 tests executed measured code"
+    assert message == "test map recorded: 2 test files executed measured code"
     change_mul()
 
     assert selection_after(capsys) == {"tests/test_ops.py": "executed calc/ops.py: mul"}
@@ -762,7 +796,7 @@ def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
     tox_project, capfd
 ):
     assert coverage_gate.main(["--all-files", "--fail-under", "0"]) == 0
-    assert "coverage-gate: test map recorded: 2 tests" in capfd.readouterr().out
+    assert "coverage-gate: test map recorded: 2 test files" in capfd.readouterr().out
     change_shout()
 
     assert coverage_gate.main([]) == 0
@@ -770,7 +804,7 @@ def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
     output = capfd.readouterr().out
     assert f"pytest -p no:cacheprovider {tox_project / 'tests/test_text.py'}" in output
     assert "1 passed" in output
-    assert "coverage-gate: test map updated: 1 tests" in output
+    assert "coverage-gate: test map updated: 1 test file" in output
 
 
 def test_tox_changed_tests_records_when_asked(tox_project, capfd):
@@ -784,14 +818,16 @@ def test_tox_changed_tests_records_when_asked(tox_project, capfd):
     commit("record the map")
 
     assert tox_changed_tests.main(["--all-files"]) == 0
-    assert "tox-changed-tests: test map recorded: 2 tests" in capfd.readouterr().out
+    assert (
+        "tox-changed-tests: test map recorded: 2 test files" in capfd.readouterr().out
+    )
     change_mul()
 
     assert tox_changed_tests.main([]) == 0
 
     output = capfd.readouterr().out
     assert "tests/test_ops.py: executed calc/ops.py: mul" in output
-    assert "tox-changed-tests: test map updated: 1 tests" in output
+    assert "tox-changed-tests: test map updated: 1 test file" in output
 
 
 def test_tox_changed_tests_says_when_a_run_left_no_data(tox_project, capfd):
