@@ -314,13 +314,15 @@ class CollectionRules:
     def __init__(
         self,
         root: Path,
-        paths: Iterable[str],
+        blobs: Mapping[str, str],
         settings: PytestSettings,
         ignore_lists: Iterable[IgnoreList],
     ) -> None:
+        """BLOBS: path -> blob id of every file in the tree."""
         self.root = root
         self.settings = settings
-        self.paths = frozenset(paths)
+        self.blobs = blobs
+        self.paths = frozenset(blobs)
         self.directories = {""}
         for path in self.paths:
             directory = posixpath.dirname(path)
@@ -351,6 +353,20 @@ class CollectionRules:
                 )
             )
         return tuple(found) or ("",)
+
+    @property
+    def inputs(self) -> tuple[object, ...]:
+        """Everything the verdicts depend on besides the path: equal inputs,
+        equal verdicts."""
+        virtualenvs = frozenset(
+            path for path in self.paths if path.endswith(_VENV_MARKERS)
+        )
+        return (
+            self.settings,
+            frozenset(self.ignore_lists.values()),
+            self.start_paths,
+            virtualenvs,
+        )
 
     @property
     def unreadable(self) -> list[IgnoreList]:
@@ -596,6 +612,8 @@ class CollectedFiles:
         return None
 
 
-def collected_files_of(config: Config, root: Path, revision: str | None) -> CollectedFiles:
+def collected_files_of(
+    config: Config, root: Path, revision: str | None
+) -> CollectedFiles:
     """The test files of REVISION's tree (None: the index)."""
     return CollectedFiles(rules_of_tree(root, revision), config)
