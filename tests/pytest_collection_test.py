@@ -434,3 +434,20 @@ def test_path_patterns_recursive_globs_and_spaced_options_match_pytest(repo):
     assert (
         rules.ignore_lists[("src/pkg/tests", "collect_ignore")].guarded == frozenset()
     )
+
+
+def test_an_absolute_norecursedirs_pattern_and_ignores_set_in_except(repo):
+    tree(
+        {
+            "pytest.ini": f"[pytest]\nnorecursedirs = {repo}/skipped\n",
+            "skipped/test_s.py": A_TEST,
+            "kept/test_k.py": A_TEST,
+            "kept/test_gone.py": A_TEST,
+            "kept/conftest.py": (
+                "try:\n    import nothing_here\nexcept ImportError:\n"
+                '    collect_ignore = ["test_gone.py"]\n'
+            ),
+        }
+    )
+
+    assert hook_collects(repo) == pytest_collects(repo) == {"kept/test_k.py"}
