@@ -5,6 +5,10 @@ build, tox, pytest or coverage configuration, dependency pins, the root
 conftest.py, or a changed file that is neither Python nor known to be
 irrelevant to tests.
 
+Test files are the files a run of the whole suite collects, by pytest's own
+rules (hooks/pytest_collection.py), or by `test-files` when that is set: a
+file pytest would not collect is never selected, since naming it runs it.
+
 By the import graph: changed test files; test files that import a changed
 module, directly or through other modules (conftest.py files count as
 imported by every test below them); every test below a changed conftest.py.
@@ -17,7 +21,6 @@ cannot vouch for.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import posixpath
 import re
@@ -31,6 +34,7 @@ from coverage import CoverageData
 from hooks import git, test_map
 from hooks.config import Config, globs_to_regex
 from hooks.import_graph import ImportGraph, parse_tree
+from hooks.pytest_collection import CollectedFiles, collected_files_of
 
 # Files that change how tests are collected, run or installed.
 RUN_EVERYTHING_ON = (
@@ -40,6 +44,9 @@ RUN_EVERYTHING_ON = (
     "/setup.py",
     "/setup.cfg",
     "/pytest.ini",
+    "/.pytest.ini",
+    "/pytest.toml",
+    "/.pytest.toml",
     "/.coveragerc",
     "/conftest.py",
     "/MANIFEST.in",
@@ -49,7 +56,6 @@ RUN_EVERYTHING_ON = (
     "constraints*.txt",
     "Pipfile",
 )
-PYTEST_COLLECTS = ("test_*.py", "*_test.py")
 # Where coverage.py's own search (config_files_to_try) finds its settings ->
 # the [run] section there and the line to add, in that file's syntax.
 TEST_FUNCTION_SETTING = {
@@ -69,6 +75,7 @@ class Selection:
     everything: str | None = None  # why the whole suite must run instead
     unselected: dict[str, str] = field(default_factory=dict)  # changed path -> why
     made_with: str = "import graph"  # how: the test map, or why not
+    notes: list[str] = field(default_factory=list)  # what the selection cannot see
 
     def add(self, path: str, reason: str) -> None:
         self.test_files.setdefault(path, reason)
@@ -91,13 +98,6 @@ class Selection:
             *self.test_files,
             *(test for tests in self.tests.values() for test in tests),
         ]
-
-
-def is_collected_test(path: str, config: Config) -> bool:
-    name = posixpath.basename(path)
-    return config.is_test_file(path) and any(
-        fnmatch.fnmatchcase(name, pattern) for pattern in PYTEST_COLLECTS
-    )
 
 
 def ignored_by_tests(config: Config) -> re.Pattern[str]:
@@ -167,7 +167,8 @@ def record_test_map(
     if not test_map.has_test_contexts(data):
         return no_test_contexts(root)
     blobs = git.tracked_blobs()
-    tests = [path for path in blobs if is_collected_test(path, config)]
+    collected = collected_files_of(config, root, None)
+    tests = [path for path in blobs if collected.collects(path)]
     try:
         recorded = test_map.record(
             data, root, blobs, tests, test_environment(blobs, config), ran
@@ -215,6 +216,7 @@ def select_tests(
                 )
                 return selection
 
+    collected = collected_files_of(config, root, change_set.after_rev)
     recorded, selection.made_with = _usable_test_map(
         root,
         test_environment(after_blobs, config),
@@ -224,24 +226,54 @@ def select_tests(
     )
     if recorded is None:
         selecting = _select_by_imports(
-            selection, config, after_blobs, changed_python, deleted_python
+            selection, collected, after_blobs, changed_python, deleted_python
         )
         why = "no test imports it"
     else:
-        selecting = _select_by_test_map(selection, config, after_blobs, recorded, root)
+        selecting = _select_by_test_map(
+            selection, collected, after_blobs, recorded, root
+        )
         why = "no test executed its changed code"
     renamed_away = {
         change.old_path for change in change_set.changes if change.status == git.RENAMED
     }
     for path in changed_python:
         if path not in selecting:
-            selection.unselected[path] = why
+            selection.unselected[path] = _not_collected(path, collected) or why
     for path in deleted_python:
         if path not in selecting and path not in renamed_away:
             selection.unselected[path] = f"deleted, and {why}"
     selection.test_files = dict(sorted(selection.test_files.items()))
     selection.tests = dict(sorted(selection.tests.items()))
+    selection.notes = _unreadable_ignore_lists(selection, collected)
     return selection
+
+
+def _not_collected(path: str, collected: CollectedFiles) -> str | None:
+    """Why a changed file named like a test is no test pytest runs, if it is not."""
+    if not collected.rules.matches_python_files(path):
+        return None
+    reason = collected.why_not_collected(path)
+    return f"pytest does not collect it: {reason.reason}" if reason else None
+
+
+def _unreadable_ignore_lists(
+    selection: Selection, collected: CollectedFiles
+) -> list[str]:
+    """A computed collect_ignore may exclude selected files; say that it was not read."""
+    notes = []
+    for listed in collected.rules.unreadable:
+        directory = posixpath.dirname(listed.conftest)
+        if any(
+            not directory or path.startswith(f"{directory}/")
+            for path in (*selection.test_files, *selection.tests)
+        ):
+            notes.append(
+                f"{listed.conftest}:{listed.line}: {listed.name} is computed "
+                f"({', '.join(listed.computed)}); the selection cannot read it and "
+                "may name a file it excludes: write it as a list of strings"
+            )
+    return notes
 
 
 def _usable_test_map(
@@ -274,7 +306,7 @@ def _usable_test_map(
 
 def _select_by_imports(
     selection: Selection,
-    config: Config,
+    collected: CollectedFiles,
     after_blobs: Mapping[str, str],
     changed_python: list[str],
     deleted_python: list[str],
@@ -290,11 +322,11 @@ def _select_by_imports(
         selecting.add(changed)
 
     graph = ImportGraph.build(parse_tree(after_blobs), deleted_python)
-    tests = [path for path in graph.parsed if is_collected_test(path, config)]
+    tests = [path for path in graph.parsed if collected.collects(path)]
     _add_conftest_edges(graph, tests)
     selecting: set[str] = set()
     for path in changed_python:
-        if is_collected_test(path, config):
+        if collected.collects(path):
             add(path, "changed", path)
         if posixpath.basename(path) == "conftest.py":
             directory = posixpath.dirname(path)
@@ -304,7 +336,7 @@ def _select_by_imports(
     for importer, changed in graph.importers_of(
         [*changed_python, *deleted_python]
     ).items():
-        if is_collected_test(importer, config):
+        if collected.collects(importer):
             add(importer, f"imports {changed}", changed)
     if changed_python or deleted_python:
         _add_tests_reaching_unfollowable_imports(graph, tests, selection)
@@ -313,14 +345,14 @@ def _select_by_imports(
 
 def _select_by_test_map(
     selection: Selection,
-    config: Config,
+    collected: CollectedFiles,
     after_blobs: Mapping[str, str],
     recorded: test_map.TestMap,
     root: Path,
 ) -> set[str]:
     """The tests the map says executed changed code; the import graph for the
     changes the map cannot vouch for; and the tests that failed last time."""
-    test_files = [path for path in after_blobs if is_collected_test(path, config)]
+    test_files = [path for path in after_blobs if collected.collects(path)]
     affected = test_map.affected_by_changes(recorded, after_blobs, test_files)
     for test, reason in affected.tests.items():
         selection.add_test(test, reason)
@@ -329,10 +361,11 @@ def _select_by_test_map(
         deleted = [path for path in affected.unsure if path not in after_blobs]
         unsure = [path for path in affected.unsure if path in after_blobs]
         selecting |= _select_by_imports(
-            selection, config, after_blobs, unsure, deleted, affected.unsure
+            selection, collected, after_blobs, unsure, deleted, affected.unsure
         )
     for path in _failed_last_time(root, after_blobs):
-        selection.add(path, "failed in the last run")
+        if collected.collects(path):
+            selection.add(path, "failed in the last run")
     _run_whole_files_when_all_tests_are_selected(selection, recorded)
     return selecting
 

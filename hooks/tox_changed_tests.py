@@ -46,6 +46,8 @@ def print_selection(selection: Selection) -> None:
         print(f"{path}: {reason}")
     for path, reason in selection.unselected.items():
         print(f"{path}: selects nothing: {reason}")
+    for note in selection.notes:
+        print(f"note: {note}")
 
 
 def describe_size(selection: Selection) -> str:
