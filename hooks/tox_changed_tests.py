@@ -115,7 +115,7 @@ def _record(
     ran: list[str] | None,
 ) -> str:
     try:
-        measured = load_coverage(data_directory)
+        measured = load_coverage(data_directory, root)
     except UserError as error:
         return f"no test map recorded: {error}"
     return record_test_map(measured.get_data(), root, settings, ran)
