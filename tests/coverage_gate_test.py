@@ -343,3 +343,165 @@ def test_poetry_project_is_measured_through_poetry_run_tox(
         capfd.readouterr().out
     )
     assert (tmp_path / "poetry-venvs").is_dir()  # poetry really ran
+
+
+INSTALLING_TOX_INI = """\
+[tox]
+env_list = installed
+
+[testenv:installed]
+deps =
+    pytest
+    coverage
+commands = coverage run -m pytest {posargs:tests}
+"""
+INSTALLED_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "calc"
+version = "0.1.0"
+
+[tool.coverage.run]
+branch = true
+"""
+CLICK_COVERAGE = """\
+source = ["calc", "tests"]
+
+[tool.coverage.paths]
+source = ["src", "*/site-packages"]
+"""
+ATTRS_COVERAGE = """\
+source_pkgs = ["calc", "calcs"]
+
+[tool.coverage.paths]
+source = ["src", ".tox/py*/**/site-packages"]
+"""
+
+
+def installed_project(coverage_settings: str) -> None:
+    """A src-layout project that tox installs as a wheel (its default), so the
+    tests run, and coverage measures, the copy in the environment's site-packages."""
+    files = {
+        "tox.ini": INSTALLING_TOX_INI,
+        "pyproject.toml": INSTALLED_PYPROJECT + coverage_settings,
+        "src/calc/__init__.py": "",
+        "src/calc/ops.py": OPS,
+        "src/calcs/__init__.py": "from calc.ops import add\n",
+        "tests/test_ops.py": TEST_OPS,
+    }
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    commit("installed project")
+
+
+@pytest.fixture
+def installed_with_paths(repo, use_tox) -> Path:
+    installed_project(CLICK_COVERAGE)
+    return repo
+
+
+@pytest.fixture
+def installed_without_paths(repo, use_tox) -> Path:
+    installed_project('source = ["calc", "tests"]\n')
+    return repo
+
+
+@pytest.fixture
+def installed_with_source_pkgs(repo, use_tox) -> Path:
+    installed_project(ATTRS_COVERAGE)
+    return repo
+
+
+def test_installed_copy_is_mapped_by_the_paths_setting(installed_with_paths, capfd):
+    stage({"src/calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_uncovered_change_of_an_installed_copy_names_checkout_lines(
+    installed_with_paths, capfd
+):
+    stage({"src/calc/ops.py": OPS + SUB})
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 25.00%" in output
+    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert "not measured" not in output
+
+
+def test_installed_copy_without_paths_is_mapped_to_the_checkout(
+    installed_without_paths, capfd
+):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"src/calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+    commit("covered sub")
+
+    assert coverage_gate.main(["--from-ref", base]) == 0
+
+    output = capfd.readouterr().out
+    assert "total coverage: 100.00%" in output
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_uncovered_change_without_paths_is_reported_on_the_checkout(
+    installed_without_paths, capfd
+):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"src/calc/ops.py": OPS + SUB})
+    commit("uncovered sub")
+
+    assert coverage_gate.main(["--compare-ref", base, "--diff-fail-under", "0"]) == 1
+
+    output = capfd.readouterr().out
+    assert "total coverage: 54.55% (threshold 87%) TOO LOW" in output
+    assert "src/calc/ops.py:6-8: uncovered (25% of its changed lines)" in output
+    assert "not measured" not in output
+
+
+def test_files_outside_source_pkgs_need_no_measurement(
+    installed_with_source_pkgs, capfd
+):
+    stage(
+        {
+            "src/calc/ops.py": OPS + SUB,
+            "tests/test_sub.py": TEST_SUB,
+            "tools/release.py": "print('release')\n",
+        }
+    )
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_unexecuted_files_of_source_pkgs_are_reported_with_their_lines(
+    installed_with_source_pkgs, capfd
+):
+    stage(
+        {
+            "src/calc/ops.py": OPS + SUB,
+            "src/calc/extra.py": "def extra():\n    return 1\n",
+            "src/calcs/more.py": "MORE = 1\n",
+        }
+    )
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    # coverage lists the unexecuted files of the source packages the tests imported
+    assert "src/calc/extra.py:1-2: below threshold (0% of its changed lines)" in output
+    assert "src/calcs/more.py: not measured" in output  # calcs: never imported
