@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import coverage
 import pytest
 
 from hooks import check, coverage_gate
+from hooks.import_graph import module_names
+from hooks.tox_runner import checkout_files, load_coverage
 from tests.helpers import add, commit, git, write
 
 TOX_INI = """\
@@ -505,3 +510,109 @@ def test_unexecuted_files_of_source_pkgs_are_reported_with_their_lines(
     # coverage lists the unexecuted files of the source packages the tests imported
     assert "src/calc/extra.py:1-2: below threshold (0% of its changed lines)" in output
     assert "src/calcs/more.py: not measured" in output  # calcs: never imported
+
+
+PATHS_SETTINGS = {
+    ".coveragerc": "[paths]\nsource =\n    src\n    */site-packages\n",
+    "setup.cfg": "[coverage:paths]\nsource =\n    src\n    */site-packages\n",
+    "tox.ini": "[coverage:paths]\nsource =\n    src\n    */site-packages\n",
+    "pyproject.toml": '[tool.coverage.paths]\nsource = ["src", "*/site-packages"]\n',
+}
+
+
+def measure_copy(site_packages: Path, data_directory: Path) -> None:
+    """Run the tests under coverage against the copy of calc in SITE_PACKAGES."""
+    shutil.copytree("src/calc", site_packages / "calc")
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--source=calc"]
+        + ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(site_packages),
+            "COVERAGE_FILE": str(data_directory / ".coverage"),
+        },
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def two_packages_named_calc(repo) -> Path:
+    """src/calc and legacy/calc: an installed calc/ops.py could be a copy of either."""
+    for package in ("src/calc", "legacy/calc"):
+        write(f"{package}/__init__.py", "")
+        write(f"{package}/ops.py", OPS)
+    write("tests/test_ops.py", TEST_OPS)
+    add(".")
+    commit("two packages named calc")
+    return repo
+
+
+@pytest.mark.parametrize("config_file", sorted(PATHS_SETTINGS))
+def test_paths_setting_maps_from_every_coverage_config_file(
+    two_packages_named_calc, tmp_path, config_file
+):
+    write(config_file, PATHS_SETTINGS[config_file])
+    add(config_file)
+    commit("paths")
+    measure_copy(tmp_path / "env" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", two_packages_named_calc)
+
+    assert sorted(checkout_files(measured.get_data(), two_packages_named_calc)) == [
+        "src/calc/__init__.py",
+        "src/calc/ops.py",
+    ]
+
+
+def test_copy_of_an_ambiguous_import_path_is_not_mapped(
+    two_packages_named_calc, tmp_path
+):
+    measure_copy(tmp_path / "env" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", two_packages_named_calc)
+
+    assert checkout_files(measured.get_data(), two_packages_named_calc) == {}
+    assert any("site-packages" in path for path in measured.get_data().measured_files())
+
+
+def test_copy_under_the_tox_directory_is_mapped_by_import_path(repo, tmp_path):
+    write("src/calc/__init__.py", "")
+    write("src/calc/ops.py", OPS)
+    write("tests/test_ops.py", TEST_OPS)
+    add(".")
+    commit("src layout")
+    measure_copy(repo / ".tox" / "py" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", repo)
+
+    assert sorted(checkout_files(measured.get_data(), repo)) == [
+        "src/calc/__init__.py",
+        "src/calc/ops.py",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "path", "in_scope"),
+    [
+        ("[run]\ninclude = calc/*\n", "calc/ops.py", True),
+        ("[run]\ninclude = calc/*\n", "scripts/release.py", False),
+        ("[report]\ninclude = calc/*\n", "scripts/release.py", False),
+        ("[run]\nsource_pkgs = calc\n", "src/calc/ops.py", True),
+        ("[run]\nsource_pkgs = calc\n", "src/tools/gen.py", False),
+        ("[run]\nsource = calc\n", "src/calc/ops.py", True),  # a package: no calc/
+        ("[run]\nsource = src\n", "src/calc/ops.py", True),  # a directory
+        ("[run]\nsource = src\n", "tools/gen.py", False),
+        ("[run]\nomit = */gen.py\n", "src/tools/gen.py", False),
+        ("[report]\nomit = */gen.py\n", "src/tools/gen.py", False),
+    ],
+)
+def test_coverage_decides_which_files_must_be_measured(repo, settings, path, in_scope):
+    write(".coveragerc", settings)
+    write(path, "X = 1\n")
+    configuration = coverage.Coverage(data_file=None).config
+    importable_as = module_names(path, {"src/calc"})
+
+    assert coverage_gate.in_coverage_scope(configuration, path, importable_as) is (
+        in_scope
+    )
