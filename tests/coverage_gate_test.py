@@ -13,6 +13,7 @@ import coverage
 import pytest
 
 from hooks import check, coverage_gate
+from hooks.errors import UserError
 from hooks.import_graph import module_names
 from hooks.tox_runner import checkout_files, load_coverage
 from tests.helpers import add, commit, git, write
@@ -616,3 +617,16 @@ def test_coverage_decides_which_files_must_be_measured(repo, settings, path, in_
     assert coverage_gate.in_coverage_scope(configuration, path, importable_as) is (
         in_scope
     )
+
+
+def test_data_that_measured_nothing_says_what_to_add(repo, tmp_path):
+    write("nothing.py", "pass\n")
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--source=absent", "nothing.py"],
+        env={**os.environ, "COVERAGE_FILE": str(tmp_path / "data" / ".coverage")},
+        check=True,
+        capture_output=True,
+    )
+
+    with pytest.raises(UserError, match="produced no coverage data"):
+        load_coverage(tmp_path / "data", repo)
