@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -23,11 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import coverage
+from coverage.config import CoverageConfig
+from coverage.files import (
+    GlobMatcher,
+    ModuleMatcher,
+    TreeMatcher,
+    canonical_filename,
+    prep_patterns,
+)
 
 from hooks import config, git, test_runs
 from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, quiet_on_closed_pipe, report
+from hooks.import_graph import module_names
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
     check_posargs,
@@ -142,6 +152,11 @@ def never_measured(
 ) -> list[str]:
     """Changed source files the run never executed: diff-cover would skip them."""
     executed = set(executed)
+    package_dirs = {
+        posixpath.dirname(path)
+        for path in git.tracked_blobs(change_set.after_rev)
+        if posixpath.basename(path) == "__init__.py"
+    }
     return [
         change.path
         for change in change_set.changes
@@ -150,29 +165,41 @@ def never_measured(
         and change.path not in executed
         and not settings.is_test_file(change.path)
         and git.added_lines(change)
-        and _should_be_measured(measured, change.path)
+        and in_coverage_scope(
+            measured.config, change.path, module_names(change.path, package_dirs)
+        )
     ]
 
 
-def _should_be_measured(measured: coverage.Coverage, path: str) -> bool:
-    """Whether the consumer's coverage configuration measures and reports PATH:
-    inside `source` and matching `include` when they are set, matching no `omit`."""
-    from coverage.files import GlobMatcher, prep_patterns
-
-    settings = measured.config
-    absolute = os.path.abspath(path)
-    if settings.source:
-        module = "." + path.removesuffix(".py").replace("/", ".") + "."
-        if not any(
-            path.startswith(source.rstrip("/") + "/") or f".{source}." in module
-            for source in settings.source
+def in_coverage_scope(
+    settings: CoverageConfig, path: str, importable_as: Iterable[str]
+) -> bool:
+    """Whether coverage.py with SETTINGS measures and reports PATH, importable
+    as the modules IMPORTABLE_AS, by coverage's own rules: `source` and
+    `source_pkgs` bound what is measured when set (else `[run] include`),
+    `[report] include` what is reported, and no `omit` may match."""
+    absolute = canonical_filename(os.path.abspath(path))
+    source_dirs = list(getattr(settings, "source_dirs", None) or ())  # coverage 7.9+
+    source_pkgs = list(settings.source_pkgs or ())
+    for source in settings.source or ():
+        (source_dirs if os.path.isdir(source) else source_pkgs).append(source)
+    if source_dirs or source_pkgs:
+        in_source_pkgs = ModuleMatcher(source_pkgs)
+        in_source_dirs = TreeMatcher([canonical_filename(d) for d in source_dirs])
+        if not in_source_dirs.match(absolute) and not any(
+            in_source_pkgs.match(module) for module in importable_as
         ):
             return False
-    include = [*(settings.run_include or ()), *(settings.report_include or ())]
-    if include and not GlobMatcher(prep_patterns(include)).match(absolute):
+    elif settings.run_include and not _matches(settings.run_include, absolute):
+        return False
+    if settings.report_include and not _matches(settings.report_include, absolute):
         return False
     omit = [*(settings.run_omit or ()), *(settings.report_omit or ())]
-    return not (omit and GlobMatcher(prep_patterns(omit)).match(absolute))
+    return not _matches(omit, absolute)
+
+
+def _matches(patterns: Iterable[str], absolute_path: str) -> bool:
+    return GlobMatcher(prep_patterns(patterns)).match(absolute_path)
 
 
 def print_summary(result: Result) -> None:
@@ -270,7 +297,7 @@ def _measure(
             pass
         else:
             print(f"coverage-gate: measured without running again: {prior.describe()}")
-            return load_coverage(scratch)
+            return load_coverage(scratch, root)
     if posargs:
         check_posargs(command, env_arguments, root)
     returncode = run_tox(
@@ -285,7 +312,7 @@ def _measure(
             "coverage-gate: the tests failed; coverage is only measured on a passing run"
         )
         return None
-    measured = load_coverage(scratch)
+    measured = load_coverage(scratch, root)
     test_runs.remember(
         root,
         "coverage-gate",

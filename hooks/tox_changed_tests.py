@@ -107,7 +107,7 @@ def run_changed_tests(
             root,
             {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
         )
-        measured = _coverage_of(Path(scratch)) if returncode == 0 else None
+        measured = _coverage_of(Path(scratch), root) if returncode == 0 else None
         test_runs.remember(
             root,
             "tox-changed-tests",
@@ -130,9 +130,9 @@ def run_changed_tests(
     return 0 if returncode == 0 else 1
 
 
-def _coverage_of(data_directory: Path) -> coverage.Coverage | None:
+def _coverage_of(data_directory: Path, root: Path) -> coverage.Coverage | None:
     try:
-        return load_coverage(data_directory)
+        return load_coverage(data_directory, root)
     except UserError:
         return None
 

@@ -12,13 +12,14 @@ import hashlib
 import itertools
 import json
 import os
+import posixpath
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from tox.report import HandledError
 
 from hooks import format_cache, git
 from hooks.errors import UserError
+from hooks.import_graph import module_names
 from hooks.suite_inventory import display_path
 
 if TYPE_CHECKING:  # affected_tests reaches this module through test_map
@@ -281,30 +283,83 @@ def run_tox(
     return returncode
 
 
-def load_coverage(data_directory: Path) -> coverage.Coverage:
-    """This run's data: combined if the consumer writes parallel files."""
+def load_coverage(data_directory: Path, root: Path) -> coverage.Coverage:
+    """This run's data, each measured file named as the checkout file it is.
+
+    The data files are combined as `coverage combine` does, which maps the
+    paths with the project's `[paths]`. A file still measured outside the
+    checkout, a copy tox installed that no `[paths]` entry maps, is then
+    mapped by its import path to the tracked file it is a copy of."""
     data_files = sorted(data_directory.glob(".coverage*"))
     if not data_files:
         raise UserError(NO_DATA_HINT)
-    measured = coverage.Coverage(data_file=str(data_directory / ".coverage"))
-    if any(path.name != ".coverage" for path in data_files):
-        measured.combine([str(data_directory)])
+    combined = coverage.Coverage(
+        data_file=str(data_directory / "combined" / ".coverage")
+    )
+    combined.combine([str(path) for path in data_files], keep=True)
+    measured = coverage.Coverage(data_file=str(data_directory / "mapped" / ".coverage"))
+    measured.get_data().update(
+        combined.get_data(), map_path=installed_copy_mapper(root, git.tracked_files())
+    )
     measured.load()
     if not measured.get_data().measured_files():
         raise UserError(NO_DATA_HINT)
     return measured
 
 
+def installed_copy_mapper(root: Path, tracked: Iterable[str]) -> Callable[[str], str]:
+    """A `map_path` for coverage data: a file measured outside the checkout
+    whose path ends in a tracked Python file's import path (`calc/ops.py` for
+    `src/calc/ops.py`) is that file; other names stay as they are."""
+    python_files = [path for path in tracked if path.endswith(".py")]
+    package_dirs = {
+        posixpath.dirname(path)
+        for path in python_files
+        if posixpath.basename(path) == "__init__.py"
+    }
+    copy_of: dict[str, str | None] = {}  # import path -> checkout path; None: two
+    for path in python_files:
+        parts = path.split("/")
+        for name in module_names(path, package_dirs):
+            depth = name.count(".") + 1 + (parts[-1] == "__init__.py")
+            import_path = "/".join(parts[-depth:])
+            copy_of[import_path] = (
+                path if copy_of.get(import_path, path) == path else None
+            )
+    real_root = root.resolve()
+
+    def map_path(measured_file: str) -> str:
+        if _checkout_path(measured_file, real_root) is not None:
+            return measured_file
+        parts = Path(measured_file).parts
+        for start in range(1, len(parts)):
+            checkout_path = copy_of.get("/".join(parts[start:]))
+            if checkout_path:
+                return str(root / checkout_path)
+        return measured_file
+
+    return map_path
+
+
+def _checkout_path(measured_file: str, real_root: Path) -> str | None:
+    """MEASURED_FILE's repository-relative path, if it is a file of the checkout
+    (not an installed library, not a copy under a tox directory)."""
+    try:
+        relative = Path(measured_file).resolve().relative_to(real_root)
+    except ValueError:
+        return None
+    if relative.parts[0] in TOX_DIRECTORIES:
+        return None
+    return relative.as_posix()
+
+
 def checkout_files(data: coverage.CoverageData, root: Path) -> dict[str, str]:
     """Repository-relative path -> file name in DATA, for the measured files of
     the checkout (not installed libraries, not the copies tox installs)."""
-    files = {}
     real_root = root.resolve()
+    files = {}
     for measured_file in data.measured_files():
-        try:
-            relative = Path(measured_file).resolve().relative_to(real_root)
-        except ValueError:
-            continue  # an installed library
-        if relative.parts[0] not in TOX_DIRECTORIES:
-            files[relative.as_posix()] = measured_file
+        path = _checkout_path(measured_file, real_root)
+        if path is not None:
+            files[path] = measured_file
     return files

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import coverage
 import pytest
 
 from hooks import check, coverage_gate
+from hooks.errors import UserError
+from hooks.import_graph import module_names
+from hooks.tox_runner import checkout_files, load_coverage
 from tests.helpers import add, commit, git, write
 
 TOX_INI = """\
@@ -343,3 +349,284 @@ def test_poetry_project_is_measured_through_poetry_run_tox(
         capfd.readouterr().out
     )
     assert (tmp_path / "poetry-venvs").is_dir()  # poetry really ran
+
+
+INSTALLING_TOX_INI = """\
+[tox]
+env_list = installed
+
+[testenv:installed]
+deps =
+    pytest
+    coverage
+commands = coverage run -m pytest {posargs:tests}
+"""
+INSTALLED_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "calc"
+version = "0.1.0"
+
+[tool.coverage.run]
+branch = true
+"""
+CLICK_COVERAGE = """\
+source = ["calc", "tests"]
+
+[tool.coverage.paths]
+source = ["src", "*/site-packages"]
+"""
+ATTRS_COVERAGE = """\
+source_pkgs = ["calc", "calcs"]
+
+[tool.coverage.paths]
+source = ["src", ".tox/py*/**/site-packages"]
+"""
+
+
+def installed_project(coverage_settings: str) -> None:
+    """A src-layout project that tox installs as a wheel (its default), so the
+    tests run, and coverage measures, the copy in the environment's site-packages."""
+    files = {
+        "tox.ini": INSTALLING_TOX_INI,
+        "pyproject.toml": INSTALLED_PYPROJECT + coverage_settings,
+        "src/calc/__init__.py": "",
+        "src/calc/ops.py": OPS,
+        "src/calcs/__init__.py": "from calc.ops import add\n",
+        "tests/test_ops.py": TEST_OPS,
+    }
+    for path, text in files.items():
+        write(path, text)
+    add(".")
+    commit("installed project")
+
+
+@pytest.fixture
+def installed_with_paths(repo, use_tox) -> Path:
+    installed_project(CLICK_COVERAGE)
+    return repo
+
+
+@pytest.fixture
+def installed_without_paths(repo, use_tox) -> Path:
+    installed_project('source = ["calc", "tests"]\n')
+    return repo
+
+
+@pytest.fixture
+def installed_with_source_pkgs(repo, use_tox) -> Path:
+    installed_project(ATTRS_COVERAGE)
+    return repo
+
+
+def test_installed_copy_is_mapped_by_the_paths_setting(installed_with_paths, capfd):
+    stage({"src/calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_uncovered_change_of_an_installed_copy_names_checkout_lines(
+    installed_with_paths, capfd
+):
+    stage({"src/calc/ops.py": OPS + SUB})
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 25.00%" in output
+    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert "not measured" not in output
+
+
+def test_installed_copy_without_paths_is_mapped_to_the_checkout(
+    installed_without_paths, capfd
+):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"src/calc/ops.py": OPS + SUB, "tests/test_sub.py": TEST_SUB})
+    commit("covered sub")
+
+    assert coverage_gate.main(["--from-ref", base]) == 0
+
+    output = capfd.readouterr().out
+    assert "total coverage: 100.00%" in output
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_uncovered_change_without_paths_is_reported_on_the_checkout(
+    installed_without_paths, capfd
+):
+    base = git("rev-parse", "HEAD").strip()
+    stage({"src/calc/ops.py": OPS + SUB})
+    commit("uncovered sub")
+
+    assert coverage_gate.main(["--compare-ref", base, "--diff-fail-under", "0"]) == 1
+
+    output = capfd.readouterr().out
+    assert "total coverage: 54.55% (threshold 87%) TOO LOW" in output
+    assert "src/calc/ops.py:6-8: uncovered (25% of its changed lines)" in output
+    assert "not measured" not in output
+
+
+def test_files_outside_source_pkgs_need_no_measurement(
+    installed_with_source_pkgs, capfd
+):
+    stage(
+        {
+            "src/calc/ops.py": OPS + SUB,
+            "tests/test_sub.py": TEST_SUB,
+            "tools/release.py": "print('release')\n",
+        }
+    )
+
+    assert coverage_gate.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert "changed lines covered: 100.00%" in output
+    assert "not measured" not in output
+
+
+def test_unexecuted_files_of_source_pkgs_are_reported_with_their_lines(
+    installed_with_source_pkgs, capfd
+):
+    stage(
+        {
+            "src/calc/ops.py": OPS + SUB,
+            "src/calc/extra.py": "def extra():\n    return 1\n",
+            "src/calcs/more.py": "MORE = 1\n",
+        }
+    )
+
+    assert coverage_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    # coverage lists the unexecuted files of the source packages the tests imported
+    assert "src/calc/extra.py:1-2: below threshold (0% of its changed lines)" in output
+    assert "src/calcs/more.py: not measured" in output  # calcs: never imported
+
+
+PATHS_SETTINGS = {
+    ".coveragerc": "[paths]\nsource =\n    src\n    */site-packages\n",
+    "setup.cfg": "[coverage:paths]\nsource =\n    src\n    */site-packages\n",
+    "tox.ini": "[coverage:paths]\nsource =\n    src\n    */site-packages\n",
+    "pyproject.toml": '[tool.coverage.paths]\nsource = ["src", "*/site-packages"]\n',
+}
+
+
+def measure_copy(site_packages: Path, data_directory: Path) -> None:
+    """Run the tests under coverage against the copy of calc in SITE_PACKAGES."""
+    shutil.copytree("src/calc", site_packages / "calc")
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--source=calc"]
+        + ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(site_packages),
+            "COVERAGE_FILE": str(data_directory / ".coverage"),
+        },
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def two_packages_named_calc(repo) -> Path:
+    """src/calc and legacy/calc: an installed calc/ops.py could be a copy of either."""
+    for package in ("src/calc", "legacy/calc"):
+        write(f"{package}/__init__.py", "")
+        write(f"{package}/ops.py", OPS)
+    write("tests/test_ops.py", TEST_OPS)
+    add(".")
+    commit("two packages named calc")
+    return repo
+
+
+@pytest.mark.parametrize("config_file", sorted(PATHS_SETTINGS))
+def test_paths_setting_maps_from_every_coverage_config_file(
+    two_packages_named_calc, tmp_path, config_file
+):
+    write(config_file, PATHS_SETTINGS[config_file])
+    add(config_file)
+    commit("paths")
+    measure_copy(tmp_path / "env" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", two_packages_named_calc)
+
+    assert sorted(checkout_files(measured.get_data(), two_packages_named_calc)) == [
+        "src/calc/__init__.py",
+        "src/calc/ops.py",
+    ]
+
+
+def test_copy_of_an_ambiguous_import_path_is_not_mapped(
+    two_packages_named_calc, tmp_path
+):
+    measure_copy(tmp_path / "env" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", two_packages_named_calc)
+
+    assert checkout_files(measured.get_data(), two_packages_named_calc) == {}
+    assert any("site-packages" in path for path in measured.get_data().measured_files())
+
+
+def test_copy_under_the_tox_directory_is_mapped_by_import_path(repo, tmp_path):
+    write("src/calc/__init__.py", "")
+    write("src/calc/ops.py", OPS)
+    write("tests/test_ops.py", TEST_OPS)
+    add(".")
+    commit("src layout")
+    measure_copy(repo / ".tox" / "py" / "site-packages", tmp_path / "data")
+
+    measured = load_coverage(tmp_path / "data", repo)
+
+    assert sorted(checkout_files(measured.get_data(), repo)) == [
+        "src/calc/__init__.py",
+        "src/calc/ops.py",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "path", "in_scope"),
+    [
+        ("[run]\ninclude = calc/*\n", "calc/ops.py", True),
+        ("[run]\ninclude = calc/*\n", "scripts/release.py", False),
+        ("[report]\ninclude = calc/*\n", "scripts/release.py", False),
+        ("[run]\nsource_pkgs = calc\n", "src/calc/ops.py", True),
+        ("[run]\nsource_pkgs = calc\n", "src/tools/gen.py", False),
+        ("[run]\nsource = calc\n", "src/calc/ops.py", True),  # a package: no calc/
+        ("[run]\nsource = src\n", "src/calc/ops.py", True),  # a directory
+        ("[run]\nsource = src\n", "tools/gen.py", False),
+        ("[run]\nomit = */gen.py\n", "src/tools/gen.py", False),
+        ("[report]\nomit = */gen.py\n", "src/tools/gen.py", False),
+    ],
+)
+def test_coverage_decides_which_files_must_be_measured(repo, settings, path, in_scope):
+    write(".coveragerc", settings)
+    write(path, "X = 1\n")
+    configuration = coverage.Coverage(data_file=None).config
+    importable_as = module_names(path, {"src/calc"})
+
+    assert coverage_gate.in_coverage_scope(configuration, path, importable_as) is (
+        in_scope
+    )
+
+
+def test_data_that_measured_nothing_says_what_to_add(repo, tmp_path):
+    write("nothing.py", "pass\n")
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--source=absent", "nothing.py"],
+        env={**os.environ, "COVERAGE_FILE": str(tmp_path / "data" / ".coverage")},
+        check=True,
+        capture_output=True,
+    )
+
+    with pytest.raises(UserError, match="produced no coverage data"):
+        load_coverage(tmp_path / "data", repo)
