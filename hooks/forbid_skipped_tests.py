@@ -279,7 +279,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         )
     if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: {change_set.describe()} have no before side, so existing skips are taken as "
+            f"{HOOK_ID}: {change_set.option} has no before side, so existing skips are taken as "
             f"the baseline; checked that the {len(files.after)} test files parse and that "
             "every allow-skip comment has a reason. Check a commit or a range "
             "(--from-ref/--to-ref) to find newly switched-off tests."

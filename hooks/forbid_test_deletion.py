@@ -360,7 +360,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         )
     if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: {change_set.describe()} have no before side, so no test can be missing; "
+            f"{HOOK_ID}: {change_set.option} has no before side, so no test can be missing; "
             f"checked that the {len(files.after)} test files parse. Check a commit "
             "or a range (--from-ref/--to-ref) to find removed tests."
         )

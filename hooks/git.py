@@ -203,6 +203,11 @@ class ChangeSet:
         return f"{self.before_rev[:12]}..{self.after_rev[:12]}"
 
     @property
+    def option(self) -> str:
+        """How a user asks for this mode: '--all-files', '--files', ..."""
+        return {ALL_FILES: "--all-files", FILES: "--files"}.get(self.mode, self.mode)
+
+    @property
     def has_before_side(self) -> bool:
         """False when each file is judged whole (--all-files, named files)."""
         return self.mode in (STAGED, RANGE)

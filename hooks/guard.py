@@ -7,6 +7,7 @@ Each guard hook module holds `check(change_set, config) -> HookReport` and a
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 
 from hooks import config, git
@@ -27,6 +28,9 @@ def run(
         hook_report = check(change_set, config.load(git.repo_root()))
     except UserError as error:
         return report(error)
-    print(change_set.mode_line(hook_id))
+    if hook_report.findings or hook_report.notes:
+        # Say what was checked when there is something to read; a clean pass
+        # stays silent, as pre-commit hooks do.
+        print(change_set.mode_line(hook_id), file=sys.stderr)
     hook_report.print_text()
     return hook_report.exit_code

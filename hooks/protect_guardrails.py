@@ -329,7 +329,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     if change_set.before_rev == git.empty_tree():
         if not change_set.has_before_side:
             report.notes.append(
-                f"{HOOK_ID}: {change_set.describe()} have no before side, so nothing can be weakened; "
+                f"{HOOK_ID}: {change_set.option} has no before side, so nothing can be weakened; "
                 "checked that the guardrail settings are readable. Check a commit or a "
                 "range (--from-ref/--to-ref) to find weakened guardrails."
             )

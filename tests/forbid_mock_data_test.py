@@ -203,6 +203,7 @@ def test_the_hook_shrinks_the_baseline_and_never_grows_it(repo, capsys):
     assert output == (
         f"Fixing {BASELINE}: removed 1 baselined finding(s) that no longer occur "
         "(the baseline only shrinks); stage it\n"
+        "forbid-mock-data: checking the staged change (no file names passed)\n"
     )
     assert baseline_entries() == [
         {
@@ -241,7 +242,7 @@ def test_a_range_only_notes_a_stale_baseline(repo, capsys):
     base = commit()
     capsys.readouterr()
     git("rm", "--quiet", "tests/test_client.py")
-    commit()
+    head = commit()
 
     code, output = run(capsys, "--from-ref", base)
 
@@ -249,6 +250,7 @@ def test_a_range_only_notes_a_stale_baseline(repo, capsys):
     assert output == (
         f"{BASELINE}: note: 2 baselined finding(s) no longer occur; run "
         "`forbid-mock-data --all-files` in a checkout to remove them\n"
+        f"forbid-mock-data: checking {base[:12]}..{head[:12]} (--from-ref)\n"
     )
 
 
@@ -372,6 +374,7 @@ def test_an_allowed_boundary_passes_and_is_listed(repo, capsys):
         "targets (allow-patch)",
         "tests/test_pay.py:5: exempt: mock-object: `patch(...)` replaces "
         "`stripe.Payout.create` with a mock; reason: no sandbox for payouts (allow-patch)",
+        "forbid-mock-data: checking the staged change (no file names passed)",
     ]
 
 
