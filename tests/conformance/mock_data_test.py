@@ -33,7 +33,9 @@ def test_a_mock_committed_without_verification_is_found_by_every_way_of_asking(
     commit("a mock, past the hooks")
 
     every_file = httpx.pre_commit("--all-files", "forbid-mock-data")
-    named_file = httpx.pre_commit("--files", "tests/test_mocked.py", "forbid-mock-data")
+    named_file = httpx.pre_commit(
+        "--files", "tests/test_mocked.py", "tests/test_api.py", "forbid-mock-data"
+    )
 
     for ran in (every_file, named_file):
         assert ran.returncode == 1, ran.text
@@ -44,6 +46,7 @@ def test_a_mock_committed_without_verification_is_found_by_every_way_of_asking(
     assert "mode: all files" in every_file.output("forbid-mock-data"), every_file
     assert "mode: " in named_file.output("forbid-mock-data"), named_file
     assert "mode: all files" not in named_file.output("forbid-mock-data")
+    assert "tests/test_api.py" not in named_file.output("forbid-mock-data")
 
 
 def test_a_clean_commit_passes_every_hook(consumer_factory):
