@@ -5,6 +5,10 @@ build, tox, pytest or coverage configuration, dependency pins, the root
 conftest.py, or a changed file that is neither Python nor known to be
 irrelevant to tests.
 
+Test files are the files a run of the whole suite collects, by pytest's own
+rules (hooks/pytest_collection.py), or by `test-files` when that is set: a
+file pytest would not collect is never selected, since naming it runs it.
+
 By the import graph: changed test files; test files that import a changed
 module, directly or through other modules (conftest.py files count as
 imported by every test below them); every test below a changed conftest.py.
@@ -17,18 +21,20 @@ cannot vouch for.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import coverage.config
 from coverage import CoverageData
 
 from hooks import git, test_map
 from hooks.config import Config, globs_to_regex
 from hooks.import_graph import ImportGraph, parse_tree
+from hooks.pytest_collection import CollectedFiles, collected_files_of
 
 # Files that change how tests are collected, run or installed.
 RUN_EVERYTHING_ON = (
@@ -38,6 +44,9 @@ RUN_EVERYTHING_ON = (
     "/setup.py",
     "/setup.cfg",
     "/pytest.ini",
+    "/.pytest.ini",
+    "/pytest.toml",
+    "/.pytest.toml",
     "/.coveragerc",
     "/conftest.py",
     "/MANIFEST.in",
@@ -47,12 +56,15 @@ RUN_EVERYTHING_ON = (
     "constraints*.txt",
     "Pipfile",
 )
-PYTEST_COLLECTS = ("test_*.py", "*_test.py")
-NO_TEST_CONTEXTS = (
-    "no test map recorded: the coverage data has no per-test contexts; for a "
-    "selection by coverage, set `dynamic_context = test_function` under "
-    "[tool.coverage.run] or run pytest with `--cov-context=test`"
-)
+# Where coverage.py's own search (config_files_to_try) finds its settings ->
+# the [run] section there and the line to add, in that file's syntax.
+TEST_FUNCTION_SETTING = {
+    ".coveragerc": ("[run]", "dynamic_context = test_function"),
+    ".coveragerc.toml": ("[run]", 'dynamic_context = "test_function"'),
+    "setup.cfg": ("[coverage:run]", "dynamic_context = test_function"),
+    "tox.ini": ("[coverage:run]", "dynamic_context = test_function"),
+    "pyproject.toml": ("[tool.coverage.run]", 'dynamic_context = "test_function"'),
+}
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Selection:
     everything: str | None = None  # why the whole suite must run instead
     unselected: dict[str, str] = field(default_factory=dict)  # changed path -> why
     made_with: str = "import graph"  # how: the test map, or why not
+    notes: list[str] = field(default_factory=list)  # what the selection cannot see
 
     def add(self, path: str, reason: str) -> None:
         self.test_files.setdefault(path, reason)
@@ -87,22 +100,63 @@ class Selection:
         ]
 
 
-def is_collected_test(path: str, config: Config) -> bool:
-    name = posixpath.basename(path)
-    return config.is_test_file(path) and any(
-        fnmatch.fnmatchcase(name, pattern) for pattern in PYTEST_COLLECTS
+def ignored_by_tests(config: Config) -> re.Pattern[str]:
+    """Paths whose change affects no test: the `ignore` globs, and the mock-data
+    baseline wherever it lives (only forbid-mock-data reads it)."""
+    return globs_to_regex(
+        (
+            *config.hook("tox-changed-tests")["ignore"],
+            "/" + config.hook("mock-data")["baseline"],
+        )
     )
 
 
 def test_environment(blobs: Mapping[str, str], config: Config) -> dict[str, str]:
     """The tracked files besides Python that tests may read: the test map is
     valid only while they stay as they were."""
-    ignored = globs_to_regex(config.hook("tox-changed-tests")["ignore"])
+    ignored = ignored_by_tests(config)
     return {
         path: blob
         for path, blob in blobs.items()
         if not path.endswith(".py") and not ignored.match(path)
     }
+
+
+def coverage_config_file(root: Path) -> str | None:
+    """The file in ROOT coverage.py reads its settings from, by its own search."""
+    for name, is_coverage_file, _ in coverage.config.config_files_to_try(True):
+        settings = coverage.config.CoverageConfig()
+        if settings.from_file(str(root / name), lambda _: None, is_coverage_file):
+            return name
+    return None
+
+
+def no_test_contexts(root: Path) -> str:
+    """What to set for a test map, where the coverage configuration lives."""
+    name = coverage_config_file(root) or "pyproject.toml"
+    section, line = TEST_FUNCTION_SETTING.get(
+        name, TEST_FUNCTION_SETTING[".coveragerc"]  # $COVERAGE_RCFILE
+    )
+    return (
+        "no test map recorded: the coverage data has no per-test contexts; for a "
+        f"selection by coverage, add `{line}` under `{section}` in {name}, or run "
+        "pytest with `--cov-context=test`"
+    )
+
+
+def count_tests(tests: Collection[str]) -> str:
+    """'4 tests', or '2 test files' for contexts that name only the file."""
+    single = sum(test_map.NODE_SEPARATOR in test for test in tests)
+    files = len(tests) - single
+    if files and not single:
+        return _counted(files, "test file")
+    return _counted(single, "test") + (
+        f" and {_counted(files, 'test file')}" if files else ""
+    )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def record_test_map(
@@ -111,9 +165,10 @@ def record_test_map(
     """Record the test map from a passing run's coverage data; say what happened.
     RAN: the test files and tests the run was given, None for the whole suite."""
     if not test_map.has_test_contexts(data):
-        return NO_TEST_CONTEXTS
+        return no_test_contexts(root)
     blobs = git.tracked_blobs()
-    tests = [path for path in blobs if is_collected_test(path, config)]
+    collected = collected_files_of(config, root, None)
+    tests = [path for path in blobs if collected.collects(path)]
     try:
         recorded = test_map.record(
             data, root, blobs, tests, test_environment(blobs, config), ran
@@ -126,7 +181,7 @@ def record_test_map(
             "only a run of the whole suite records one (coverage-gate --all-files)"
         )
     action = "recorded" if ran is None else "updated"
-    return f"test map {action}: {recorded} tests executed measured code"
+    return f"test map {action}: {count_tests(recorded)} executed measured code"
 
 
 def select_tests(
@@ -138,9 +193,12 @@ def select_tests(
 ) -> Selection:
     settings = config.hook("tox-changed-tests")
     run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
-    ignored = globs_to_regex(settings["ignore"])
-    after_blobs = git.tracked_blobs(change_set.after_rev)
+    ignored = ignored_by_tests(config)
     selection = Selection()
+    if change_set.mode == git.ALL_FILES:
+        selection.everything = "every tracked file is checked"
+        return selection
+    after_blobs = git.tracked_blobs(change_set.after_rev)
 
     changed_python: list[str] = []
     deleted_python: list[str] = []
@@ -158,50 +216,97 @@ def select_tests(
                 )
                 return selection
 
+    collected = collected_files_of(config, root, change_set.after_rev)
     recorded, selection.made_with = _usable_test_map(
-        root, test_environment(after_blobs, config), use_test_map
+        root,
+        test_environment(after_blobs, config),
+        after_blobs,
+        change_set,
+        use_test_map,
     )
     if recorded is None:
         selecting = _select_by_imports(
-            selection, config, after_blobs, changed_python, deleted_python
+            selection, collected, after_blobs, changed_python, deleted_python
         )
         why = "no test imports it"
     else:
-        selecting = _select_by_test_map(selection, config, after_blobs, recorded, root)
+        selecting = _select_by_test_map(
+            selection, collected, after_blobs, recorded, root
+        )
         why = "no test executed its changed code"
     renamed_away = {
         change.old_path for change in change_set.changes if change.status == git.RENAMED
     }
     for path in changed_python:
         if path not in selecting:
-            selection.unselected[path] = why
+            selection.unselected[path] = _not_collected(path, collected) or why
     for path in deleted_python:
         if path not in selecting and path not in renamed_away:
             selection.unselected[path] = f"deleted, and {why}"
     selection.test_files = dict(sorted(selection.test_files.items()))
     selection.tests = dict(sorted(selection.tests.items()))
+    selection.notes = _unreadable_ignore_lists(selection, collected)
     return selection
 
 
+def _not_collected(path: str, collected: CollectedFiles) -> str | None:
+    """Why a changed file named like a test is no test pytest runs, if it is not."""
+    if not collected.rules.matches_python_files(path):
+        return None
+    reason = collected.why_not_collected(path)
+    return f"pytest does not collect it: {reason.reason}" if reason else None
+
+
+def _unreadable_ignore_lists(
+    selection: Selection, collected: CollectedFiles
+) -> list[str]:
+    """A computed collect_ignore may exclude selected files; say that it was not read."""
+    notes = []
+    for listed in collected.rules.unreadable:
+        directory = posixpath.dirname(listed.conftest)
+        if any(
+            not directory or path.startswith(f"{directory}/")
+            for path in (*selection.test_files, *selection.tests)
+        ):
+            notes.append(
+                f"{listed.conftest}:{listed.line}: {listed.name} is computed "
+                f"({', '.join(listed.computed)}); the selection cannot read it and "
+                "may name a file it excludes: write it as a list of strings"
+            )
+    return notes
+
+
 def _usable_test_map(
-    root: Path, environment: Mapping[str, str], wanted: bool
+    root: Path,
+    environment: Mapping[str, str],
+    after_blobs: Mapping[str, str],
+    change_set: git.ChangeSet,
+    wanted: bool,
 ) -> tuple[test_map.TestMap | None, str]:
-    """The recorded test map if it still describes how the tests run, and how
-    the selection is made."""
+    """The recorded test map that fits the tree best, if one still describes
+    how the tests run, and how the selection is made."""
     if not wanted:
         return None, "import graph (--no-test-map)"
-    recorded = test_map.load(root)
+    if change_set.mode == git.FILES:
+        # The map knows what changed since it was recorded; named files are
+        # asked about whole, changed or not.
+        return None, "import graph (named files: every test that imports them)"
+    changed_from = {
+        change.old_path or change.path: change.old_blob
+        for change in change_set.changes
+        if change.old_blob
+    }
+    recorded, description = test_map.fitting_map(
+        root, environment, after_blobs, changed_from
+    )
     if recorded is None:
-        return None, "import graph (no test map recorded yet)"
-    stale = test_map.stale_because(recorded, environment)
-    if stale:
-        return None, f"import graph (test map is stale: {stale})"
-    return recorded, "test map"
+        return None, f"import graph ({description})"
+    return recorded, description
 
 
 def _select_by_imports(
     selection: Selection,
-    config: Config,
+    collected: CollectedFiles,
     after_blobs: Mapping[str, str],
     changed_python: list[str],
     deleted_python: list[str],
@@ -217,11 +322,11 @@ def _select_by_imports(
         selecting.add(changed)
 
     graph = ImportGraph.build(parse_tree(after_blobs), deleted_python)
-    tests = [path for path in graph.parsed if is_collected_test(path, config)]
+    tests = [path for path in graph.parsed if collected.collects(path)]
     _add_conftest_edges(graph, tests)
     selecting: set[str] = set()
     for path in changed_python:
-        if is_collected_test(path, config):
+        if collected.collects(path):
             add(path, "changed", path)
         if posixpath.basename(path) == "conftest.py":
             directory = posixpath.dirname(path)
@@ -231,7 +336,7 @@ def _select_by_imports(
     for importer, changed in graph.importers_of(
         [*changed_python, *deleted_python]
     ).items():
-        if is_collected_test(importer, config):
+        if collected.collects(importer):
             add(importer, f"imports {changed}", changed)
     if changed_python or deleted_python:
         _add_tests_reaching_unfollowable_imports(graph, tests, selection)
@@ -240,14 +345,14 @@ def _select_by_imports(
 
 def _select_by_test_map(
     selection: Selection,
-    config: Config,
+    collected: CollectedFiles,
     after_blobs: Mapping[str, str],
     recorded: test_map.TestMap,
     root: Path,
 ) -> set[str]:
     """The tests the map says executed changed code; the import graph for the
     changes the map cannot vouch for; and the tests that failed last time."""
-    test_files = [path for path in after_blobs if is_collected_test(path, config)]
+    test_files = [path for path in after_blobs if collected.collects(path)]
     affected = test_map.affected_by_changes(recorded, after_blobs, test_files)
     for test, reason in affected.tests.items():
         selection.add_test(test, reason)
@@ -256,10 +361,11 @@ def _select_by_test_map(
         deleted = [path for path in affected.unsure if path not in after_blobs]
         unsure = [path for path in affected.unsure if path in after_blobs]
         selecting |= _select_by_imports(
-            selection, config, after_blobs, unsure, deleted, affected.unsure
+            selection, collected, after_blobs, unsure, deleted, affected.unsure
         )
     for path in _failed_last_time(root, after_blobs):
-        selection.add(path, "failed in the last run")
+        if collected.collects(path):
+            selection.add(path, "failed in the last run")
     _run_whole_files_when_all_tests_are_selected(selection, recorded)
     return selecting
 

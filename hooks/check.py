@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hooks import config, git
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import Finding, HookReport, github_annotations, json_lines
 
 # Guard hooks: each module's check(change_set, config) returns a HookReport.
@@ -85,6 +85,7 @@ def wants_colour() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden check",

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 import hooks
+from hooks.errors import quiet_on_closed_pipe
 
 # hook id -> module holding its main(argv); each also has a console script.
 HOOK_MODULES = {
@@ -27,6 +28,7 @@ COMMANDS = {
 }
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(

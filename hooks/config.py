@@ -180,6 +180,8 @@ class Config:
 
     values: Mapping[str, Any]
     source: Path | None = None
+    # Top-level keys given in the file or on the command line, not defaulted.
+    explicit: frozenset[str] = frozenset()
     _test_file_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +196,11 @@ class Config:
     @property
     def coverage_threshold(self) -> float:
         return self.values["coverage-gate"]["fail-under"]
+
+    @property
+    def test_files_set(self) -> bool:
+        """Whether `test-files` was set, so it replaces pytest's collection rules."""
+        return "test-files" in self.explicit
 
     def hook(self, hook_id: str) -> Mapping[str, Any]:
         return self.values[hook_id]
@@ -214,9 +221,11 @@ def load(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
     if pyproject.is_file():
         text, table = _read_tool_table(pyproject)
     values = _resolve(SCHEMA, table, _Location(pyproject, text, ("tool", "testwarden")))
+    explicit = set(table)
     if overrides:
         _apply_overrides(values, overrides)
-    return Config(values, pyproject if table else None)
+        explicit.update(key for key, value in overrides.items() if value is not None)
+    return Config(values, pyproject if table else None, frozenset(explicit))
 
 
 def _read_tool_table(pyproject: Path) -> tuple[str, Mapping[str, Any]]:

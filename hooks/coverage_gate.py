@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,16 +24,17 @@ from pathlib import Path
 
 import coverage
 
-from hooks import config, git
+from hooks import config, git, test_runs
 from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
     check_posargs,
     checkout_files,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -244,6 +246,58 @@ def markdown_report(result: Result) -> str:
     return "\n".join(rows)
 
 
+def _measure(
+    root: Path,
+    command: list[str],
+    env_arguments: list[str],
+    posargs: list[str],
+    ran: list[str] | None,
+    scratch: Path,
+) -> coverage.Coverage | None:
+    """Coverage data of running RAN (None: the whole suite) on this tree: from
+    a passed run tox-changed-tests made of it, or from running tox now.
+    None, said why, when the tests fail."""
+    tree = git.working_tree_id()
+    run_with = [*command, *env_arguments]
+    prior = test_runs.find(root, tree, run_with, ran)
+    if prior is not None and not prior.passed:
+        print(f"coverage-gate: not run again: {prior.describe()}")
+        return None
+    if prior is not None and prior.coverage_file:
+        try:
+            shutil.copyfile(prior.coverage_file, scratch / ".coverage")
+        except OSError:
+            pass
+        else:
+            print(f"coverage-gate: measured without running again: {prior.describe()}")
+            return load_coverage(scratch)
+    if posargs:
+        check_posargs(command, env_arguments, root)
+    returncode = run_tox(
+        command,
+        [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
+        root,
+        {"COVERAGE_FILE": str(scratch / ".coverage")},
+    )
+    if returncode != 0:
+        test_runs.remember(root, "coverage-gate", tree, run_with, ran, passed=False)
+        print(
+            "coverage-gate: the tests failed; coverage is only measured on a passing run"
+        )
+        return None
+    measured = load_coverage(scratch)
+    test_runs.remember(
+        root,
+        "coverage-gate",
+        tree,
+        run_with,
+        ran,
+        passed=True,
+        coverage_data=Path(measured.get_data().data_filename()),
+    )
+    return measured
+
+
 def run_gate(
     change_set: git.ChangeSet,
     settings: config.Config,
@@ -253,49 +307,41 @@ def run_gate(
     markdown: Path | None = None,
 ) -> int:
     hook_settings = settings.hook("coverage-gate")
-    commit_stage = change_set.mode == git.STAGED
+    print(change_set.mode_line("coverage-gate"))
+    # A commit and named files run the tests they affect; a range and the
+    # whole tree run the whole suite and measure total coverage.
+    selective = change_set.mode in (git.STAGED, git.FILES)
     run_tests = True
     posargs: list[str] = []
     ran: list[str] | None = None  # what the run is given; None: the whole suite
-    if commit_stage:
+    if selective:
         selection = select_tests(change_set, settings, root)
+        run_whole_suite_for_unpassable_names(selection)
         if not selection.everything:
             ran = selection.selectors()
             posargs = ["--", *(str(root / selector) for selector in ran)]
             run_tests = bool(ran)
     command = tox_command(root, hook_settings["runner"])
     env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
-    if run_tests and posargs:
-        check_posargs(command, env_arguments, root)
 
     result = Result(compared_with=change_set.describe())
     with tempfile.TemporaryDirectory(prefix="testwarden-coverage-") as scratch_name:
         scratch = Path(scratch_name)
         if not run_tests:
-            print("coverage-gate: no test is affected by the staged change")
+            print(f"coverage-gate: no test is affected by {change_set.describe()}")
             measured = coverage.Coverage(data_file=None)  # configuration only: no run
             executed: list[str] = []
         else:
-            returncode = run_tox(
-                command,
-                [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
-                root,
-                {"COVERAGE_FILE": str(scratch / ".coverage")},
-            )
-            if returncode != 0:
-                print(
-                    "coverage-gate: the tests failed; "
-                    "coverage is only measured on a passing run"
-                )
+            measured = _measure(root, command, env_arguments, posargs, ran, scratch)
+            if measured is None:
                 return 1
-            measured = load_coverage(scratch)
             executed = list(checkout_files(measured.get_data(), root))
             check_data_describes_the_change(executed, change_set)
             print(
                 "coverage-gate: "
                 + record_test_map(measured.get_data(), root, settings, ran)
             )
-            if not commit_stage:
+            if not selective:
                 result.total_percent = measured.report(file=io.StringIO())
             if check_changed_lines:
                 result.changed_percent, result.uncovered_by_file = (
@@ -315,6 +361,7 @@ def run_gate(
     return 0 if result.passed else 1
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="coverage-gate",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import git
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.format_cache import cache_directory
 
 SAMPLE = Path(__file__).with_name("demo_project")
@@ -447,6 +447,7 @@ def without_git_hook_variables() -> Iterator[None]:
         os.environ.update(original)
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden demo",

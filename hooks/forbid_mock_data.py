@@ -28,7 +28,7 @@ from hooks import git, guard, mock_detection
 from hooks.atomic_write import write_atomically
 from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import HookReport
 from hooks.mock_detection import CannotAnalyse, Exempt, FileReport, Finding
 
@@ -113,7 +113,7 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
                 "keep test code in .py files"
             )
         elif change.path != baseline_path and (
-            change.status in (git.ADDED, git.COPIED) or change_set.mode == git.ALL_FILES
+            change.status in (git.ADDED, git.COPIED) or not change_set.has_before_side
         ):
             data_file = mock_detection.mock_data_file(change.path)
             result.reports[change.path] = FileReport(
@@ -128,6 +128,11 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
             )
             continue
         try:
+            if config.is_test_file(path) and not mock_detection.may_contain_mock_data(
+                source
+            ):
+                # analyse() skips such a file unparsed; a test file must parse.
+                mock_detection.parse(source, path)
             result.reports[path] = mock_detection.analyse(
                 source,
                 path,
@@ -162,7 +167,7 @@ def _added_lines(change_set: git.ChangeSet, scanned: Scan) -> dict[str, set[int]
             report_of.findings or report_of.exempt or report_of.reasonless_allow_lines
         ):
             continue
-        if change.status in (git.ADDED, git.COPIED) or change_set.mode == git.ALL_FILES:
+        if change.status in (git.ADDED, git.COPIED) or not change_set.has_before_side:
             added[change.path] = set(range(1, _line_count(report_of) + 1))
         else:
             added[change.path] = git.added_lines(change)
@@ -220,8 +225,10 @@ def _shrink(
 ) -> None:
     current = Counter(finding.key() for finding in scanned.findings())
     checked = set(scanned.checked_paths)
-    if change_set.mode == git.ALL_FILES:
-        tracked = {change.path for change in change_set.changes}
+    if not change_set.has_before_side:
+        # A batch or a --files run checks only some files; a file git no
+        # longer tracks has none of its baselined findings left.
+        tracked = set(git.tracked_files())
         checked |= {key[0] for key in baseline.counts if key[0] not in tracked}
     smaller = baseline.shrunk(current, checked)
     removed = baseline.total() - smaller.total()
@@ -334,6 +341,7 @@ def write_baseline(config: Config) -> int:
     return 0
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,
@@ -344,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
+@quiet_on_closed_pipe
 def baseline_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="testwarden baseline",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from hooks import git, guard
 from hooks.config import Config, Exemption
+from hooks.errors import quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.suite_inventory import (
     MODIFY_ITEMS_HOOK,
@@ -39,6 +40,8 @@ from hooks.suite_inventory import (
 )
 
 HOOK_ID = "forbid-skipped-tests"
+# The test an allow example names until a blocked test gives its real id.
+ALLOW_EXAMPLE = "tests/test_x.py::test_name"
 GUIDELINE = '"if you skip a test, you must create a replacement test in its place"'
 
 
@@ -55,9 +58,16 @@ class SwitchedOff:
     # Collected cases it switches off; None when no count of new tests can replace it.
     cases: int | None
     rule: str
+    # The marker that switches it off, for a new skip: one for a whole module.
+    marker: str | None = None
 
     def location(self) -> str:
         return f"{display_path(self.path)}:{self.line}"
+
+    def test_id(self) -> str:
+        """The id an allow entry names it by."""
+        path = display_path(self.path)
+        return f"{path}::{self.qualname}" if self.qualname else path
 
 
 @dataclass
@@ -91,6 +101,7 @@ def _added_skips(pair: TestPair) -> list[SwitchedOff]:
                 f"switched off by {marker.describe()}",
                 marker.cases or collected_count(pair.after),
                 "new-skip",
+                marker.describe(),
             )
             for marker in markers[:extra]
         )
@@ -206,6 +217,32 @@ def find_switched_off_tests(
     return findings
 
 
+def one_per_marker(items: Sequence[SwitchedOff]) -> list[tuple[SwitchedOff, str]]:
+    """One message per marker: a module's `pytestmark` or a class decorator
+    switches off many tests at once, and is one finding naming how many."""
+    by_marker: dict[object, list[SwitchedOff]] = {}
+    for item in items:
+        # A rename or a filter has no marker: it stands alone.
+        key = (item.path, item.line, item.marker) if item.marker else id(item)
+        by_marker.setdefault(key, []).append(item)
+    messages = []
+    for group in by_marker.values():
+        first = group[0]
+        if len(group) == 1:
+            messages.append((first, first.message))
+            continue
+        names = ", ".join(item.qualname or "" for item in group[:3])
+        more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+        messages.append(
+            (
+                first,
+                f"{first.marker} newly switches off {len(group)} tests of "
+                f"{display_path(first.path)}: {names}{more}",
+            )
+        )
+    return messages
+
+
 def _reasonless_comments(files: ChangedTestFiles) -> list[tuple[str, int]]:
     return [
         (display_path(path), line)
@@ -224,7 +261,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         'on its line: `@pytest.mark.skip(reason="...")  # testwarden: allow-skip '
         'reason="why"`, or in pyproject.toml:\n'
         f"  [tool.testwarden.{HOOK_ID}]\n"
-        '  allow = [{ test = "tests/test_x.py::test_name", reason = "why" }]'
+        f'  allow = [{{ test = "{ALLOW_EXAMPLE}", reason = "why" }}]'
     )
     report_unparsable(
         files,
@@ -240,9 +277,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             '`# testwarden: allow-skip` needs a reason: write reason="why this test is '
             'switched off"',
         )
-    if change_set.mode == git.ALL_FILES:
+    if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: --all-files has no before side, so existing skips are taken as "
+            f"{HOOK_ID}: {change_set.describe()} have no before side, so existing skips are taken as "
             f"the baseline; checked that the {len(files.after)} test files parse and that "
             "every allow-skip comment has a reason. Check a commit or a range "
             "(--from-ref/--to-ref) to find newly switched-off tests."
@@ -250,12 +287,12 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         return report
 
     findings = find_switched_off_tests(files, config.hook(HOOK_ID)["allow"])
-    for item in findings.blocked:
-        report.block(item.rule, display_path(item.path), item.line, item.message)
-    for item in findings.replaced:
-        report.notes.append(
-            f"{item.location()}: note: {item.message}; new tests replace it"
-        )
+    for item, message in one_per_marker(findings.blocked):
+        report.block(item.rule, display_path(item.path), item.line, message)
+    for item, message in one_per_marker(findings.replaced):
+        report.notes.append(f"{item.location()}: note: {message}; new tests replace it")
+    if findings.blocked:
+        report.fix = report.fix.replace(ALLOW_EXAMPLE, findings.blocked[0].test_id())
     for path, (needed, added) in findings.replacement_counts.items():
         verdict = (
             "accepted, as the guideline asks"
@@ -275,6 +312,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

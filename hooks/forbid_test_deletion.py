@@ -7,19 +7,29 @@ the lost one moved or renamed. The rest count as replaced when the changed
 test files collect at least as many tests after the change as before, and are
 not lost when a test file the change leaves alone defines them identically.
 A deleted, emptied or moved-out conftest.py is always reported: it holds
-fixtures and hooks, not countable tests. What is left needs an exemption with
+fixtures and hooks, not countable tests.
+
+Test files are the files pytest collects (hooks/pytest_collection.py), each
+side judged by its own configuration and conftest.py files, or the
+`test-files` globs when set: a file renamed so that it no longer matches
+`python_files`, moved out of `testpaths`, or newly excluded by
+`collect_ignore` loses its tests as surely as a deleted one. A computed
+collect_ignore that the change adds or alters is reported, since which files
+it excludes cannot be read. What is left needs an exemption with
 a reason in [tool.testwarden.forbid-test-deletion].
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hooks import git, guard
 from hooks.config import Config, Exemption
+from hooks.errors import quiet_on_closed_pipe
 from hooks.findings import HookReport
+from hooks.pytest_collection import CollectedFiles, NotCollected, collected_files_of
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
     ChangedTestFiles,
@@ -57,6 +67,11 @@ class Removal:
         shown = self.location_path()
         return f"{shown}:{self.line}" if self.line else shown
 
+    def test_id(self) -> str:
+        """The id an allow entry names it by."""
+        shown = self.location_path()
+        return f"{shown}::{self.qualname}" if self.qualname else shown
+
 
 @dataclass
 class Findings:
@@ -69,8 +84,11 @@ class Findings:
     collected_after: int
 
 
-def _file_fates(files: ChangedTestFiles) -> dict[str, str]:
-    """What happened to each before test file that lost its content."""
+def _file_fates(
+    files: ChangedTestFiles, after: CollectedFiles | None
+) -> dict[str, str]:
+    """What happened to each before test file that lost its content.
+    AFTER: the after side's test files, to say why pytest no longer collects one."""
     new_path_of = {
         change.old_path or change.path: change.path
         for change in files.change_set.changes
@@ -78,9 +96,23 @@ def _file_fates(files: ChangedTestFiles) -> dict[str, str]:
     }
     fates = {}
     for before_path, after_path in files.after_path.items():
-        if after_path is None and before_path in new_path_of:
-            shown = display_path(new_path_of[before_path])
+        new_path = new_path_of.get(before_path)
+        reason = (
+            after.why_not_collected(new_path)
+            if after is not None
+            and new_path is not None
+            and new_path.rpartition("/")[2] != COLLECTION_FILTER_FILE
+            else None
+        )
+        if after_path is None and before_path in files.vanished:
+            fates[before_path] = _no_longer_collected(files.vanished[before_path])
+        elif after_path is None and new_path == before_path and reason is not None:
+            fates[before_path] = _no_longer_collected(reason)
+        elif after_path is None and new_path is not None:
+            shown = display_path(new_path)
             fates[before_path] = f"moved to {shown}, which is not a test file"
+            if reason is not None:
+                fates[before_path] += f": {_because(reason)}"
         elif after_path is None:
             fates[before_path] = "deleted"
         elif files.after[after_path].empty and not files.before[before_path].empty:
@@ -103,9 +135,19 @@ def _lost_cases(before: TestDefinition, after: TestDefinition) -> str:
     return f": {', '.join(removed)}" if removed else ""
 
 
-def _removals(files: ChangedTestFiles, paired: PairedTests) -> list[Removal]:
+def _no_longer_collected(reason: NotCollected) -> str:
+    return f"no longer collected: {_because(reason)}"
+
+
+def _because(reason: NotCollected) -> str:
+    return f"{display_path(reason.reason)}; to keep its tests, {reason.fix}"
+
+
+def _removals(
+    files: ChangedTestFiles, paired: PairedTests, after: CollectedFiles | None = None
+) -> list[Removal]:
     seen_in = files.change_set.before_rev[:12]
-    fates = _file_fates(files)
+    fates = _file_fates(files, after)
     removals = []
     for path, test in paired.lost:
         how = f"removed: file {fates[path]}" if path in fates else "removed"
@@ -173,11 +215,72 @@ def unchanged_test_definitions(
     return definitions
 
 
+def no_longer_collected(
+    change_set: git.ChangeSet, before: CollectedFiles, after: CollectedFiles
+) -> dict[str, NotCollected]:
+    """Test files the change leaves alone that pytest collects before the change
+    and not after it (a changed configuration or conftest.py), and why."""
+    if before.rules.inputs == after.rules.inputs:
+        return {}
+    changed = {change.path for change in change_set.changes}
+    changed.update(change.old_path for change in change_set.changes if change.old_path)
+    vanished = {}
+    for path in sorted(before.rules.paths - changed):
+        if before.collects(path):
+            reason = after.why_not_collected(path)
+            if reason is not None:
+                vanished[path] = reason
+    return vanished
+
+
+def add_uncollected_files(
+    files: ChangedTestFiles,
+    vanished: Mapping[str, NotCollected],
+    blobs: Mapping[str, str],
+) -> None:
+    """Count the tests of the files in VANISHED (path -> why) as gone after the change."""
+    contents = git.read_blobs(blobs[path] for path in vanished)
+    for path in vanished:
+        try:
+            files.before[path] = parse(contents[blobs[path]], path)
+        except Unparsable:
+            continue  # pytest collected nothing from it either
+        files.after_path[path] = None
+        files.vanished[path] = vanished[path]
+
+
+def unreadable_ignore_lists(
+    before: CollectedFiles, after: CollectedFiles
+) -> list[Removal]:
+    """A computed collect_ignore the change adds or alters: what it excludes is unknown."""
+    known = {
+        (listed.conftest, listed.name, listed.computed)
+        for listed in before.rules.unreadable
+    }
+    return [
+        Removal(
+            listed.conftest,
+            listed.line,
+            None,
+            f"{listed.name} is computed ({', '.join(listed.computed)}): which test "
+            "files it stops pytest collecting cannot be read; write it as a list "
+            "of strings",
+            replaceable=False,
+        )
+        for listed in after.rules.unreadable
+        if (listed.conftest, listed.name, listed.computed) not in known
+    ]
+
+
 def find_removed_tests(
     files: ChangedTestFiles,
     exemptions: Sequence[Exemption],
     is_test_file: Callable[[str], bool],
+    after: CollectedFiles | None = None,
+    unreadable: Sequence[Removal] = (),
 ) -> Findings:
+    """AFTER: the after side's test files, to say why one is no longer collected;
+    UNREADABLE: removals for computed collect_ignore lists."""
     paired = pair_tests(files)
     collected_before = sum(collected_count(test) for _, test in paired.lost)
     collected_after = sum(collected_count(test) for _, test in paired.added)
@@ -188,7 +291,7 @@ def find_removed_tests(
         collected_after += pair.after.case_count
     findings = Findings([], [], [], [], collected_before, collected_after)
     blocked = []
-    for removal in _removals(files, paired):
+    for removal in [*_removals(files, paired, after), *unreadable]:
         exemption = exemption_for(exemptions, removal.path, removal.qualname)
         if exemption is not None:
             findings.exempted.append((removal, exemption))
@@ -212,9 +315,18 @@ def find_removed_tests(
 
 
 def check(change_set: git.ChangeSet, config: Config) -> HookReport:
-    files = read_changed_test_files(change_set, config.is_test_file)
+    root = git.repo_root()
+    before = collected_files_of(config, root, change_set.before_rev)
+    after = collected_files_of(config, root, change_set.after_rev)
+    files = read_changed_test_files(change_set, before.is_test_file, after.is_test_file)
+    unreadable: list[Removal] = []
+    if after.globs is None:
+        add_uncollected_files(
+            files, no_longer_collected(change_set, before, after), before.rules.blobs
+        )
+        unreadable = unreadable_ignore_lists(before, after)
     findings = find_removed_tests(
-        files, config.hook(HOOK_ID)["allow"], config.is_test_file
+        files, config.hook(HOOK_ID)["allow"], after.collects, after, unreadable
     )
     report = HookReport(HOOK_ID)
     for removal in findings.removals:
@@ -246,9 +358,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         report.notes.append(
             f"{HOOK_ID}: {len(findings.exempted)} exemption(s) used from [tool.testwarden.{HOOK_ID}]"
         )
-    if change_set.mode == git.ALL_FILES:
+    if not change_set.has_before_side:
         report.notes.append(
-            f"{HOOK_ID}: --all-files has no before side, so no test can be missing; "
+            f"{HOOK_ID}: {change_set.describe()} have no before side, so no test can be missing; "
             f"checked that the {len(files.after)} test files parse. Check a commit "
             "or a range (--from-ref/--to-ref) to find removed tests."
         )
@@ -257,18 +369,25 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             f"{HOOK_ID}: {change_set.describe()} removes tests: the changed test files "
             f"collect {findings.collected_before} tests before and {findings.collected_after} after."
         )
+    example = (
+        findings.removals[0].test_id()
+        if findings.removals
+        else "tests/test_x.py::test_name"
+    )
     report.fix = (
         "restore the tests, or move them (a test with the same name or "
         "the same body elsewhere counts as moved), or add new tests so that the "
         "changed test files collect as many tests as before; make every test "
-        "file parse. If the removal is deliberate, name it with a reason in "
+        "file parse; keep test files where pytest collects them (python_files, "
+        "testpaths, norecursedirs, collect_ignore). If the removal is deliberate, name it with a reason in "
         "pyproject.toml:\n"
         f"  [tool.testwarden.{HOOK_ID}]\n"
-        '  allow = [{ test = "tests/test_x.py::test_name", reason = "why it goes" }]'
+        f'  allow = [{{ test = "{example}", reason = "why it goes" }}]'
     )
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

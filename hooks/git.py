@@ -1,10 +1,12 @@
 """Every git call testwarden makes goes through this module.
 
-A hook asks for a ChangeSet in one of three modes: the staged change (index
+A hook asks for a ChangeSet in one of four modes: the staged change (index
 against HEAD, or against the empty tree before the first commit), a range
 (pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF or --from-ref/--to-ref),
-or every tracked file. Content on either side is read from git objects,
-never from the working tree, which may hold unstaged edits.
+every tracked file, or the files named on the command line. pre-commit never
+says which way it was run; the file names it passes tell (choose_mode).
+Content on either side is read from git objects, never from the working
+tree, which may hold unstaged edits.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import posixpath
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hooks.errors import UserError
@@ -22,6 +27,7 @@ from hooks.errors import UserError
 STAGED = "staged"
 RANGE = "range"
 ALL_FILES = "all-files"
+FILES = "files"
 
 ADDED = "added"
 MODIFIED = "modified"
@@ -48,11 +54,18 @@ class GitError(UserError):
     """git is missing, we are outside a repository, or a git call failed."""
 
 
-def run(*args: str, stdin: bytes | None = None) -> bytes:
-    """Run one git command in the current directory and return its stdout."""
+def run(
+    *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
+    """Run one git command in the current directory and return its stdout.
+    ENV: variables to set for this call on top of the environment."""
     try:
         completed = subprocess.run(
-            ("git", *args), input=stdin, capture_output=True, check=False
+            ("git", *args),
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH; install git") from None
@@ -83,7 +96,8 @@ def resolve_commit(ref: str) -> str:
     except GitError:
         raise GitError(
             f"cannot find the revision {ref!r}; does it exist? "
-            "(in CI, fetch enough history, e.g. `git fetch --depth=0`)"
+            "(in CI, fetch it and enough history: `git fetch --unshallow` in a "
+            "shallow clone, `fetch-depth: 0` with actions/checkout)"
         ) from None
     return output.decode().strip()
 
@@ -93,6 +107,14 @@ def head_commit() -> str | None:
     run("rev-parse", "--git-dir")  # outside a repository, fail with that message
     try:
         return resolve_commit("HEAD")
+    except GitError:
+        return None
+
+
+def current_branch() -> str | None:
+    """The branch HEAD is on, or None when HEAD is detached."""
+    try:
+        return run("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip()
     except GitError:
         return None
 
@@ -169,13 +191,26 @@ class ChangeSet:
     before_rev: str
     after_rev: str | None
     changes: tuple[FileChange, ...]
+    why: str = ""  # why the hook checks this: how the mode was chosen
 
     def describe(self) -> str:
         if self.mode == STAGED:
             return "the staged change"
         if self.mode == ALL_FILES:
             return "all tracked files"
+        if self.mode == FILES:
+            return f"{len(self.changes)} named file(s)"
         return f"{self.before_rev[:12]}..{self.after_rev[:12]}"
+
+    @property
+    def has_before_side(self) -> bool:
+        """False when each file is judged whole (--all-files, named files)."""
+        return self.mode in (STAGED, RANGE)
+
+    def mode_line(self, hook_id: str) -> str:
+        """'forbid-mock-data: checking the staged change (...)' for the output."""
+        because = f" ({self.why})" if self.why else ""
+        return f"{hook_id}: checking {self.describe()}{because}"
 
     def read_before(self, changes: Iterable[FileChange]) -> dict[str, bytes]:
         """Content before the change, keyed by the path before (old_path or path)."""
@@ -240,12 +275,18 @@ def commits_between(from_ref: str, to_ref: str) -> list[str]:
     return listing.decode().split()
 
 
-def all_files() -> ChangeSet:
-    """Every file in the index, as if added to an empty repository."""
+def all_files(
+    paths: Sequence[str] | None = None, *, mode: str = ALL_FILES
+) -> ChangeSet:
+    """Every file in the index (or the index entries of PATHS), as if added
+    to an empty repository."""
     head_commit()  # outside a repository, fail with that message
     before = empty_tree()
-    diff = run("diff", "--cached", *_RAW_DIFF_OPTIONS, before, "--")
-    return ChangeSet(ALL_FILES, before, None, tuple(parse_raw_diff(diff)))
+    pathspecs = [f":(top,literal){path}" for path in paths] if paths is not None else []
+    if paths is not None and not paths:
+        return ChangeSet(mode, before, None, ())
+    diff = run("diff", "--cached", *_RAW_DIFF_OPTIONS, before, "--", *pathspecs)
+    return ChangeSet(mode, before, None, tuple(parse_raw_diff(diff)))
 
 
 _RAW_DIFF_OPTIONS = (
@@ -400,11 +441,22 @@ def unified_diff(change_set: ChangeSet) -> bytes:
         "--dst-prefix=b/",
         *sides,
         "--",
+        *(
+            [f":(top,literal){change.path}" for change in change_set.changes]
+            if change_set.mode == FILES
+            else []
+        ),
     )
 
 
 def add_change_set_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every hook that asks git takes to choose its mode."""
+    parser.add_argument(
+        "filenames",
+        nargs="*",
+        help="the files pre-commit passes; they tell a commit from --files "
+        "and --all-files (see choose_mode)",
+    )
     parser.add_argument(
         "--from-ref",
         help="check the range FROM_REF...TO_REF (default: $PRE_COMMIT_FROM_REF)",
@@ -418,16 +470,143 @@ def add_change_set_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def change_set_from_arguments(args: argparse.Namespace) -> ChangeSet:
-    """Command line first, then pre-commit's environment, then the staged change."""
+    """Command line first, then pre-commit's environment, then the file names."""
     if args.all_files:
-        return all_files()
+        return replace(all_files(), why="--all-files")
     from_ref = args.from_ref or os.environ.get("PRE_COMMIT_FROM_REF")
     to_ref = args.to_ref or os.environ.get("PRE_COMMIT_TO_REF")
     if from_ref:
-        return range_changes(from_ref, to_ref or "HEAD")
+        source = (
+            "--from-ref" if args.from_ref else "PRE_COMMIT_FROM_REF: a push or a range"
+        )
+        return replace(range_changes(from_ref, to_ref or "HEAD"), why=source)
     if args.to_ref:
         raise GitError("--to-ref needs --from-ref: say where the range starts")
-    return staged_changes()
+    return choose_mode(getattr(args, "filenames", []))
+
+
+# pre-commit's cap on one hook command line (pre_commit/xargs.py); a longer
+# file list is split into batches, each its own run of the hook.
+PRE_COMMIT_COMMAND_LIMIT = 2**17
+
+
+def choose_mode(filenames: Sequence[str]) -> ChangeSet:
+    """The change pre-commit asks about, told by the file names it passes.
+
+    pre-commit tells a hook nothing but the names. A commit (or a plain
+    `pre-commit run`) passes staged files only; `--files A B` passes A and B;
+    `--all-files` passes every tracked file, split into batches in git's order
+    when the list is long. So: no name, or only staged ones -> the staged
+    change. Names that run, in git's order, over all files pre-commit would
+    pass, or over a batch of them that starts or ends that list or fills a
+    command line -> every tracked file (the batch's files). Any other names
+    -> those files, each judged whole.
+    """
+    staged = staged_changes()
+    names = _repository_paths(filenames)
+    if not names:
+        return replace(staged, why="no file names passed")
+    staged_paths = {change.path for change in staged.changes}
+    if all(name in staged_paths for name in names):
+        return replace(staged, why="pre-commit passed staged files only: a commit")
+    passable = _files_pre_commit_passes()
+    batch = _position_in(names, passable)
+    if batch is not None:
+        first, last = batch
+        if first == 0 and last == len(passable):
+            why = "pre-commit passed every tracked file: --all-files"
+        else:
+            why = (
+                f"pre-commit passed tracked files {first + 1} to {last} of "
+                f"{len(passable)}: one batch of --all-files"
+            )
+        return replace(all_files(names), why=why)
+    tracked = set(tracked_files())
+    untracked = [name for name in names if name not in tracked]
+    why = "pre-commit passed files outside the staged change: --files"
+    if untracked:
+        why += f"; {len(untracked)} not tracked by git, not checked: {untracked[0]}"
+    named = [name for name in names if name in tracked]
+    return replace(all_files(named, mode=FILES), why=why)
+
+
+def _repository_paths(filenames: Sequence[str]) -> list[str]:
+    """FILENAMES (relative to the current directory) relative to the top."""
+    if not filenames:
+        return []
+    prefix = os.fsdecode(run("rev-parse", "--show-prefix").rstrip(b"\n"))
+    paths = []
+    for name in filenames:
+        path = posixpath.normpath(posixpath.join(prefix, name.replace(os.sep, "/")))
+        if not path.startswith("../"):
+            paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def _files_pre_commit_passes() -> list[str]:
+    """Tracked files in git's order that pre-commit passes with --all-files
+    to a hook of ours (types [file]: present, regular, not symlinks)."""
+    top = repo_root()
+    return [
+        path
+        for path in tracked_files()
+        if (top / path).is_file() and not (top / path).is_symlink()
+    ]
+
+
+def _position_in(
+    names: Sequence[str], passable: Sequence[str]
+) -> tuple[int, int] | None:
+    """(first, end) when NAMES are the run PASSABLE[first:end] and that run is
+    the whole list or could be one of pre-commit's batches of it."""
+    try:
+        first = passable.index(names[0])
+    except ValueError:
+        return None
+    end = first + len(names)
+    if list(passable[first:end]) != list(names):
+        return None
+    whole = first == 0 and end == len(passable)
+    fills_a_command_line = (
+        sum(len(os.fsencode(name)) + 1 for name in names)
+        > PRE_COMMIT_COMMAND_LIMIT // 2
+    )
+    starts_or_ends = len(names) >= 2 and (first == 0 or end == len(passable))
+    if whole or fills_a_command_line or starts_or_ends:
+        return first, end
+    return None
+
+
+# What running the tests leaves in a tree that has no .gitignore for it:
+# not part of what the tests saw.
+_RUN_BY_PRODUCTS = tuple(
+    f":(top,exclude,glob){pattern}"
+    for pattern in (
+        "**/__pycache__/**",
+        "**/*.py[cod]",
+        "**/.pytest_cache/**",
+        "**/.coverage",
+        "**/.coverage.*",
+        "**/*.egg-info/**",
+        ".tox/**",
+        ".nox/**",
+        ".mypy_cache/**",
+    )
+)
+
+
+def working_tree_id() -> str:
+    """A tree id for the working tree as tests see it: tracked files with
+    their unstaged edits, and untracked files git does not ignore. The
+    user's index is left alone (a copy of it is used)."""
+    index = Path(os.fsdecode(run("rev-parse", "--git-path", "index").rstrip(b"\n")))
+    with tempfile.TemporaryDirectory(prefix="testwarden-index-") as scratch:
+        scratch_index = Path(scratch) / "index"
+        if index.is_file():
+            shutil.copyfile(index, scratch_index)
+        variables = {"GIT_INDEX_FILE": str(scratch_index)}
+        run("add", "--all", "--", ":/", *_RUN_BY_PRODUCTS, env=variables)
+        return run("write-tree", env=variables).decode().strip()
 
 
 def scrubbed_environment(

@@ -27,5 +27,6 @@ def run(
         hook_report = check(change_set, config.load(git.repo_root()))
     except UserError as error:
         return report(error)
+    print(change_set.mode_line(hook_id))
     hook_report.print_text()
     return hook_report.exit_code

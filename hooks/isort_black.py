@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import tokenize
+import tomllib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +26,13 @@ from typing import Any
 
 from hooks import format_cache
 from hooks.atomic_write import write_atomically
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 
 # Forking workers after black is loaded costs a few milliseconds: worth it from two files.
+# isort warns and goes on without a configuration file it cannot read.
+ISORT_UNREADABLE = re.compile(r"Failed to pull configuration information from (.+)")
+# Where tomllib says the error is: "... (at line 1, column 12)".
+TOML_POSITION = re.compile(r" \(at line (\d+), column \d+\)|\(at end of document\)")
 PARALLEL_THRESHOLD = 2
 
 
@@ -57,6 +62,25 @@ class CannotFormat(Exception):
         self.reason = reason
 
 
+def unreadable_configuration(tool: str, path: str) -> UserError:
+    """`path:line: what is wrong` for a configuration file TOOL cannot read."""
+    shown = os.path.relpath(path)
+    if path.endswith(".toml"):
+        try:
+            tomllib.loads(Path(path).read_bytes().decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            position = TOML_POSITION.search(str(error))
+            line = f":{position.group(1)}" if position else ""
+            reason = TOML_POSITION.sub("", str(error))
+            return UserError(
+                f"{shown}{line}: not valid TOML: {reason}, so {tool} cannot read its "
+                "configuration; fix the file"
+            )
+    return UserError(
+        f"{shown}: {tool} cannot read its configuration from this file; fix the file"
+    )
+
+
 def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
     """Discover configuration exactly as `isort FILES` and `black FILES` do."""
     import black
@@ -66,19 +90,30 @@ def resolve_settings(filenames: Sequence[str]) -> ToolSettings:
     first = os.path.abspath(filenames[0])
     isort_start = first if os.path.isdir(first) else os.path.dirname(first)
     try:
-        isort_config = isort.Config(settings_path=isort_start)
-        if len(isort_config.sources) == 1:  # only isort's defaults: no configuration
-            isort_config = isort.Config(settings_path=isort_start, profile="black")
-        isort_config = isort.Config(
-            config=isort_config, quiet=True
-        )  # we report, not isort
+        with warnings.catch_warnings(record=True) as isort_warnings:
+            warnings.simplefilter("always")
+            isort_config = isort.Config(settings_path=isort_start)
+            if len(isort_config.sources) == 1:  # only defaults: no configuration
+                isort_config = isort.Config(settings_path=isort_start, profile="black")
+            isort_config = isort.Config(
+                config=isort_config, quiet=True
+            )  # we report, not isort
     except Exception as error:  # isort raises many types for a bad configuration
         raise UserError(f"isort configuration: {error}") from None
+    unread = [
+        match.group(1)
+        for warning in isort_warnings
+        if (match := ISORT_UNREADABLE.match(str(warning.message)))
+    ]
+    if unread:  # isort would go on without the file: the result would differ
+        raise unreadable_configuration("isort", unread[0])
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             context = black.main.make_context("black", ["--", *filenames])
+    except click.FileError as error:
+        raise unreadable_configuration("black", error.ui_filename) from None
     except click.ClickException as error:
         raise UserError(f"black configuration: {error.format_message()}") from None
     params = context.params
@@ -299,6 +334,7 @@ def _unified_diff(outcome: Outcome) -> str:
     )
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="isort-black",

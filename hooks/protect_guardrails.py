@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from hooks import git, guard
 from hooks.allow_comments import allow_comments
 from hooks.config import Config, GuardrailExemption
-from hooks.errors import UserError
+from hooks.errors import UserError, quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.guardrail_settings import (
     COMMAND_FILES,
@@ -327,9 +327,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
             + "; ".join(after.problems)
         )
     if change_set.before_rev == git.empty_tree():
-        if change_set.mode == git.ALL_FILES:
+        if not change_set.has_before_side:
             report.notes.append(
-                f"{HOOK_ID}: --all-files has no before side, so nothing can be weakened; "
+                f"{HOOK_ID}: {change_set.describe()} have no before side, so nothing can be weakened; "
                 "checked that the guardrail settings are readable. Check a commit or a "
                 "range (--from-ref/--to-ref) to find weakened guardrails."
             )
@@ -394,6 +394,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     return report
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(
         HOOK_ID,

@@ -30,6 +30,7 @@ from hooks.allow_comments import allow_comments
 from hooks.config import Exemption
 from hooks.findings import HookReport
 from hooks.git import ChangeSet, FileChange
+from hooks.pytest_collection import NotCollected
 
 SKIP_MARKERS = frozenset(
     {
@@ -703,6 +704,8 @@ class ChangedTestFiles:
     after_path: dict[str, str | None] = field(default_factory=dict)
     added_files: set[str] = field(default_factory=set)
     unparsable: list[UnparsableFile] = field(default_factory=list)
+    # Test files the change leaves alone that pytest no longer collects: path -> why.
+    vanished: dict[str, NotCollected] = field(default_factory=dict)
 
 
 def is_python_test_file(
@@ -712,9 +715,14 @@ def is_python_test_file(
 
 
 def read_changed_test_files(
-    change_set: ChangeSet, is_test_file: Callable[[str], bool]
+    change_set: ChangeSet,
+    is_test_file: Callable[[str], bool],
+    is_after_test_file: Callable[[str], bool] | None = None,
 ) -> ChangedTestFiles:
+    """IS_AFTER_TEST_FILE, when given, judges the after side (its own pytest
+    collection rules); IS_TEST_FILE judges the before side, or both."""
     files = ChangedTestFiles(change_set)
+    is_after_test_file = is_after_test_file or is_test_file
     before_changes: list[FileChange] = []
     after_changes: list[FileChange] = []
     for change in change_set.changes:
@@ -724,7 +732,7 @@ def read_changed_test_files(
         ):
             before_changes.append(change)
         if change.new_blob and is_python_test_file(
-            change.path, change.new_mode, is_test_file
+            change.path, change.new_mode, is_after_test_file
         ):
             after_changes.append(change)
     after_paths = {change.path for change in after_changes}

@@ -7,8 +7,8 @@ test_function` (a context is module and function, "tests.test_a.test_x", so
 the test is known only by its file). `record` reads those contexts through
 coverage.py's data API and keeps, for each source file and for the content
 (blob id) it had when the tests ran, which tests executed which lines. A run
-of the whole suite starts a new map; a run of some tests replaces what the
-map held for those tests.
+of the whole suite adds a new map; a run of some tests replaces what the
+map it was selected with held for those tests.
 
 `affected_by_changes` answers: which tests can the difference between what
 the map saw and the tree now affect? For each version of a file the map
@@ -20,18 +20,24 @@ signatures, files the map never saw, conftest.py files, deleted files,
 functions that ran outside any test (fixtures in `test_function` mode,
 collection, import time), a version git no longer has.
 
-The map is one JSON file per repository in the hook's cache directory. It
-also keeps the blob of every tracked non-Python file tests may read
-(tox.ini, pyproject.toml, lock files, data): when one of them changes, the
-map is stale until the whole suite runs again.
+A map also keeps the blob of every tracked non-Python file tests may read
+(tox.ini, pyproject.toml, lock files, data), its environment: it is valid
+only while they stay as they were. The hook's cache directory keeps up to
+MAPS_KEPT maps per checkout (one per environment and commit the whole suite
+ran on, the least recently used dropped), so that going back to a branch
+finds its map again; `fitting_map` chooses, among the maps of the current
+environment, the one that holds the current version of the most files.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
+import os
 import posixpath
+import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +48,14 @@ from hooks import format_cache, git
 from hooks.atomic_write import write_atomically
 from hooks.tox_runner import checkout_files
 
-MAP_FORMAT = 1
+MAP_FORMAT = 2
+MAPS_KEPT = 8  # per checkout; the least recently used beyond are dropped
 # Test ids: "path::Class::test" (a node id without parameters) or "path"
 # (the whole file, when the contexts name only a module and function).
 NODE_SEPARATOR = "::"
 PYTEST_CONTEXT_PHASE = "|"
+SHORT_COMMIT = 7
+BODY_PARTS = ("test_files", "executed", "outside_tests", "unmeasured")
 
 LineRanges = list[list[int]]  # [[first, last], ...], sorted
 
@@ -61,6 +70,8 @@ class TestMap:
     outside_tests: dict[str, dict[str, LineRanges]] = field(default_factory=dict)
     # source path -> blob, for files the run measured no line of
     unmeasured: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None  # HEAD when the whole suite ran
+    branch: str | None = None  # the branch HEAD was on then
 
     def versions(self, path: str) -> set[str]:
         versions = {*self.executed.get(path, {}), *self.outside_tests.get(path, {})}
@@ -80,6 +91,20 @@ class TestMap:
                     by_file.setdefault(test_file_of(test), set()).add(test)
         return by_file
 
+    def blobs_held(self) -> dict[str, list[str]]:
+        """Path -> the versions of the file the map holds, test files included."""
+        held = {path: self.versions(path) for path in self.known_paths()}
+        for path, blob in self.test_files.items():
+            held.setdefault(path, set()).add(blob)
+        return {path: sorted(blobs) for path, blobs in sorted(held.items())}
+
+    def describe(self) -> str:
+        where = (
+            f"on {self.commit[:SHORT_COMMIT]}" if self.commit else "before any commit"
+        )
+        branch = f" ({self.branch})" if self.branch else ""
+        return f"test map recorded {where}{branch}"
+
 
 @dataclass
 class Affected:
@@ -92,39 +117,161 @@ def test_file_of(test: str) -> str:
     return test.partition(NODE_SEPARATOR)[0]
 
 
-def map_path(root: Path) -> Path:
+# Storing: a directory per checkout, a file per map. A file's first line is
+# the header (environment, commit, branch, the blobs the map holds), enough to
+# choose a map without parsing the others' line data; the second line is the
+# body. Its name digests the environment and the commit, so a whole-suite run
+# on the same commit and configuration replaces the map. Its modification
+# time is when it was last used.
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """A map file, as its header describes it."""
+
+    path: Path
+    environment: dict[str, str]
+    commit: str | None
+    branch: str | None
+    blobs_held: dict[str, list[str]]
+    last_used: int  # nanoseconds
+
+    def fit(self, blobs: Mapping[str, str]) -> int:
+        """How many files of BLOBS the map holds the current version of."""
+        return sum(
+            1 for path, blob in blobs.items() if blob in self.blobs_held.get(path, ())
+        )
+
+    def load(self) -> TestMap | None:
+        """The whole map, or None when the file is unreadable."""
+        try:
+            with self.path.open("rb") as stream:
+                stream.readline()
+                body = json.loads(stream.read())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(part), dict) for part in BODY_PARTS
+        ):
+            return None
+        return TestMap(
+            self.environment,
+            *(body[part] for part in BODY_PARTS),
+            commit=self.commit,
+            branch=self.branch,
+        )
+
+
+def maps_directory(root: Path) -> Path:
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return format_cache.cache_directory() / "test-map" / f"{digest}.json"
+    return format_cache.cache_directory() / "test-map" / digest
 
 
-def load(root: Path) -> TestMap | None:
+def stored_maps(root: Path) -> list[StoredMap]:
+    """The readable maps of the checkout at ROOT, most recently used first."""
+    headers = [_read_header(path) for path in maps_directory(root).glob("*.json")]
+    return sorted(
+        (header for header in headers if header is not None),
+        key=lambda stored: (stored.last_used, stored.path.name),
+        reverse=True,
+    )
+
+
+def _read_header(path: Path) -> StoredMap | None:
     try:
-        stored = json.loads(map_path(root).read_text(encoding="utf-8"))
+        with path.open("rb") as stream:
+            header = json.loads(stream.readline())
+            last_used = os.fstat(stream.fileno()).st_mtime_ns
     except (OSError, ValueError):
         return None
-    parts = ("environment", "test_files", "executed", "outside_tests", "unmeasured")
     if (
-        not isinstance(stored, dict)
-        or stored.get("format") != MAP_FORMAT
-        or not all(isinstance(stored.get(part), dict) for part in parts)
+        not isinstance(header, dict)
+        or header.get("format") != MAP_FORMAT
+        or not isinstance(header.get("environment"), dict)
+        or not isinstance(header.get("blobs_held"), dict)
     ):
         return None
-    return TestMap(*(stored[part] for part in parts))
+    return StoredMap(
+        path,
+        header["environment"],
+        header.get("commit"),
+        header.get("branch"),
+        header["blobs_held"],
+        last_used,
+    )
+
+
+def fitting_map(
+    root: Path,
+    environment: Mapping[str, str],
+    blobs: Mapping[str, str],
+    changed_from: Mapping[str, str] | None = None,
+) -> tuple[TestMap | None, str]:
+    """Of the maps recorded with ENVIRONMENT, the one holding the current
+    version (BLOBS) of the most files, and which it is; or None and why none.
+    Between maps that fit as well, the one holding the versions the change
+    started from (CHANGED_FROM, path -> blob) wins, then the one used last."""
+    stored = stored_maps(root)
+    same_environment = [map_ for map_ in stored if map_.environment == environment]
+    # sorted() is stable: the most recently used stays first among equals.
+    for candidate in sorted(
+        same_environment,
+        key=lambda map_: (map_.fit(blobs), map_.fit(changed_from or {})),
+        reverse=True,
+    ):
+        loaded = candidate.load()
+        if loaded is not None:
+            _mark_used(candidate.path)
+            return loaded, loaded.describe()
+    others = [map_ for map_ in stored if map_.environment != environment]
+    if others:
+        return None, f"test map is stale: {stale_because(others[0], environment)}"
+    return None, "no test map recorded yet"
+
+
+def stale_because(recorded: StoredMap, environment: Mapping[str, str]) -> str:
+    """Why a map of another environment does not describe how the tests run."""
+    changed = next(
+        path
+        for path in sorted({*recorded.environment, *environment})
+        if recorded.environment.get(path) != environment.get(path)
+    )
+    return f"{changed} changed since the test map was recorded"
 
 
 def save(root: Path, test_map: TestMap) -> None:
-    stored = {"format": MAP_FORMAT, **test_map.__dict__}
-    path = map_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(stored, separators=(",", ":")).encode())
+    """Write the map (replacing the one of its environment and commit), then
+    drop the least recently used beyond MAPS_KEPT."""
+    header = {
+        "format": MAP_FORMAT,
+        "environment": test_map.environment,
+        "commit": test_map.commit,
+        "branch": test_map.branch,
+        "blobs_held": test_map.blobs_held(),
+    }
+    body = {part: getattr(test_map, part) for part in BODY_PARTS}
+    name = hashlib.sha256(
+        json.dumps([sorted(test_map.environment.items()), test_map.commit]).encode()
+    ).hexdigest()[:24]
+    directory = maps_directory(root)
+    path = directory / f"{name}.json"
+    write_atomically(path, b"\n".join(_compact_json(part) for part in (header, body)))
+    _mark_used(path)
+    kept = {map_.path for map_ in stored_maps(root)[:MAPS_KEPT]}
+    for stored_path in directory.glob("*.json"):
+        if stored_path not in kept:
+            stored_path.unlink(missing_ok=True)
 
 
-def stale_because(test_map: TestMap, environment: Mapping[str, str]) -> str | None:
-    """Why the map no longer describes how the tests run, or None."""
-    for path in sorted({*test_map.environment, *environment}):
-        if test_map.environment.get(path) != environment.get(path):
-            return f"{path} changed since the test map was recorded"
-    return None
+def _compact_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _mark_used(path: Path) -> None:
+    # Explicit nanoseconds: the clock file systems stamp writes with is coarse.
+    now = time.time_ns()
+    with contextlib.suppress(OSError):  # gone, or not ours: it stays as it was
+        os.utime(path, ns=(now, now))
 
 
 # Recording
@@ -137,25 +284,28 @@ def has_test_contexts(data: CoverageData) -> bool:
 def record(
     data: CoverageData,
     root: Path,
-    tracked: Collection[str],
+    tracked: Mapping[str, str],
     test_files: Sequence[str],
     environment: Mapping[str, str],
     ran: Sequence[str] | None,
-) -> int | None:
-    """Store what DATA says each test executed; return how many tests it names.
+) -> set[str] | None:
+    """Store what DATA says each test executed; return the tests it names
+    (node ids, or test files under `test_function` contexts).
 
-    TRACKED are the paths git tracks, TEST_FILES the collected test files
-    among them, ENVIRONMENT the
-    non-Python files whose blobs the map is valid for. RAN lists what the run
-    was given (test files and node ids), None for the whole suite. Returns
-    None, storing nothing, when a partial run has no map of the same
-    environment to update."""
+    TRACKED: path -> blob of the files git tracks; TEST_FILES the collected
+    test files among them, ENVIRONMENT the non-Python files whose blobs the
+    map is valid for. RAN lists what the run was given (test files and node
+    ids), None for the whole suite: that adds a new map, on HEAD; a partial
+    run updates the map the selection chose. Returns None, storing nothing,
+    when a partial run has no map of the same environment to update."""
     contexts = [context for context in data.measured_contexts() if context]
     if ran is None:
-        test_map = TestMap()
+        test_map = TestMap(
+            dict(environment), commit=git.head_commit(), branch=git.current_branch()
+        )
     else:
-        previous = load(root)
-        if previous is None or stale_because(previous, environment):
+        previous, _ = fitting_map(root, environment, tracked)
+        if previous is None:
             return None
         test_map = previous
         _forget(test_map, ran)
@@ -200,10 +350,9 @@ def record(
     test_map.test_files.update(git.working_tree_blobs(ran_files))
     if ran is None:
         test_map.unmeasured = _unmeasured_sources(tracked, executed_files, test_files)
-    test_map.environment = dict(environment)
     _drop_empty(test_map)
     save(root, test_map)
-    return len(recorded_tests)
+    return recorded_tests
 
 
 def _forget(test_map: TestMap, ran: Sequence[str]) -> None:

@@ -15,15 +15,19 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks import config, git
+import coverage
+
+from hooks import config, git, test_runs
 from hooks.affected_tests import Selection, record_test_map, select_tests
-from hooks.errors import UserError, report
+from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
     EXIT_NO_TESTS_COLLECTED,
+    NO_DATA_HINT,
     PASS_COVERAGE_FILE,
     check_posargs,
     load_coverage,
     run_tox,
+    run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
@@ -42,6 +46,8 @@ def print_selection(selection: Selection) -> None:
         print(f"{path}: {reason}")
     for path, reason in selection.unselected.items():
         print(f"{path}: selects nothing: {reason}")
+    for note in selection.notes:
+        print(f"note: {note}")
 
 
 def describe_size(selection: Selection) -> str:
@@ -64,6 +70,7 @@ def run_changed_tests(
     list_only: bool = False,
     use_test_map: bool = True,
 ) -> int:
+    print(change_set.mode_line("tox-changed-tests"))
     selection = select_tests(change_set, settings, root, use_test_map=use_test_map)
     if list_only:
         print_selection(selection)
@@ -75,30 +82,45 @@ def run_changed_tests(
     hook_settings = settings.hook("tox-changed-tests")
     command = tox_command(root, hook_settings["runner"])
     env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
+    run_whole_suite_for_unpassable_names(selection)
+    selectors = None if selection.everything else selection.selectors()
+    tree = git.working_tree_id()
+    prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
+    if prior is not None:
+        print(f"tox-changed-tests: not run again: {prior.describe()}")
+        return 0 if prior.passed else 1
     check_posargs(command, env_arguments, root)
-    if selection.everything:
+    if selectors is None:
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
         posargs: list[str] = []
     else:
         print(f"tox-changed-tests: running {describe_size(selection)}:")
         print_selection(selection)
-        posargs = ["--", *(str(root / selector) for selector in selection.selectors())]
+        posargs = ["--", *(str(root / selector) for selector in selectors)]
     sys.stdout.flush()
-    if not hook_settings["record-test-map"]:
-        returncode = run_tox(command, [*env_arguments, *posargs], root)
-    else:
-        with tempfile.TemporaryDirectory(prefix="testwarden-map-") as scratch:
-            returncode = run_tox(
-                command,
-                [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
-                root,
-                {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
-            )
-            if returncode == 0:
-                ran = None if selection.everything else selection.selectors()
-                print(
-                    f"tox-changed-tests: {_record(Path(scratch), root, settings, ran)}"
-                )
+    with tempfile.TemporaryDirectory(prefix="testwarden-run-") as scratch:
+        # Coverage data, when the env writes some, serves coverage-gate on
+        # the same tree and the test map.
+        returncode = run_tox(
+            command,
+            [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
+            root,
+            {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
+        )
+        measured = _coverage_of(Path(scratch)) if returncode == 0 else None
+        test_runs.remember(
+            root,
+            "tox-changed-tests",
+            tree,
+            [*command, *env_arguments],
+            selectors,
+            passed=returncode == 0,
+            coverage_data=(
+                Path(measured.get_data().data_filename()) if measured else None
+            ),
+        )
+        if returncode == 0 and hook_settings["record-test-map"]:
+            print(f"tox-changed-tests: {_record(measured, root, settings, selectors)}")
     if returncode == EXIT_NO_TESTS_COLLECTED and posargs:
         print(
             "tox-changed-tests: pytest collected no tests from the selected files; "
@@ -108,19 +130,25 @@ def run_changed_tests(
     return 0 if returncode == 0 else 1
 
 
+def _coverage_of(data_directory: Path) -> coverage.Coverage | None:
+    try:
+        return load_coverage(data_directory)
+    except UserError:
+        return None
+
+
 def _record(
-    data_directory: Path,
+    measured: coverage.Coverage | None,
     root: Path,
     settings: config.Config,
     ran: list[str] | None,
 ) -> str:
-    try:
-        measured = load_coverage(data_directory)
-    except UserError as error:
-        return f"no test map recorded: {error}"
+    if measured is None:
+        return f"no test map recorded: {NO_DATA_HINT}"
     return record_test_map(measured.get_data(), root, settings, ran)
 
 
+@quiet_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tox-changed-tests",

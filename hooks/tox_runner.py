@@ -9,6 +9,8 @@ selection. Every child gets an environment without git's hook variables.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import os
 import re
 import shlex
@@ -18,15 +20,26 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import coverage
+from tox.config.source.discover import discover_source
+from tox.config.source.ini import IniSource
+from tox.report import HandledError
 
 from hooks import format_cache, git
 from hooks.errors import UserError
+from hooks.suite_inventory import display_path
+
+if TYPE_CHECKING:  # affected_tests reaches this module through test_map
+    from hooks.affected_tests import Selection
 
 POSARGS_PROBE = "testwarden-posargs-probe"
 # Where tox reads its configuration from, in the project root.
 TOX_CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
+PYTEST_NAMES = ("pytest", "py.test")
+# A line that names what failed: "RuntimeError: ...", "ROOT: HandledError| ...".
+ERROR_LINE = re.compile(r"(Error|Exception)\b")
 NO_TESTS_COLLECTED = re.compile(r"\bexit 5 \(")
 EXIT_NO_TESTS_COLLECTED = 5
 # Where tox installs a copy of the project: measured there, not in the checkout.
@@ -93,6 +106,92 @@ def _posargs_check_key(command: list[str], env_arguments: list[str], root: Path)
     return digest.hexdigest()[:32]
 
 
+def failure_cause(output: str) -> str:
+    """The line of tox's OUTPUT that names the error, with the indented lines
+    that continue its message, as one line; else the last line.
+
+    A plugin's exception ends a traceback with a message over several lines
+    (tox-uv: "RuntimeError: uv not found. Either:" then three remedies), so
+    the last line alone says how to fix something it never names."""
+    lines = output.strip().splitlines()
+    error_at = next(
+        (
+            index
+            for index, line in enumerate(lines)
+            # not a traceback's header or source lines, which are indented
+            if not line[:1].isspace()
+            and not line.startswith("Traceback ")
+            and ERROR_LINE.search(line)
+        ),
+        None,
+    )
+    if error_at is None:
+        return lines[-1] if lines else "no output"
+    continued = itertools.takewhile(
+        lambda follower: follower[:1].isspace(), lines[error_at + 1 :]
+    )
+    return " ".join(line.strip() for line in (lines[error_at], *continued))
+
+
+def environment_commands(config_output: str) -> dict[str, list[str]]:
+    """Environment -> its commands, from the output of `tox config -k commands`
+    (one command on the `commands =` line, or one per indented line below it)."""
+    commands: dict[str, list[str]] = {}
+    environment_commands_so_far: list[str] = []
+    for line in config_output.splitlines():
+        header = re.fullmatch(r"\[testenv:(.+)\]", line.strip())
+        if header:
+            environment_commands_so_far = commands.setdefault(header.group(1), [])
+        elif line.startswith("commands ="):
+            first = line.partition("=")[2].strip()
+            environment_commands_so_far.extend([first] if first else [])
+        elif line[:1].isspace() and line.strip():
+            environment_commands_so_far.append(line.strip())
+    return commands
+
+
+def posargs_hint(commands: list[str], root: Path) -> str:
+    """What to write: the user's own pytest command with its test paths replaced
+    by {posargs} (defaulting to those paths), in the form of the file tox reads."""
+    for command in commands:
+        words = shlex.split(command)
+        pytest_at = next(
+            (at for at, word in enumerate(words) if Path(word).name in PYTEST_NAMES),
+            None,
+        )
+        if pytest_at is None:
+            continue
+        arguments = words[pytest_at + 1 :]
+        paths = [
+            word
+            for word in arguments
+            if not word.startswith("-") and (root / word.split("::")[0]).exists()
+        ]
+        position = arguments.index(paths[0]) if paths else len(arguments)
+        before = words[: pytest_at + 1] + arguments[:position]
+        after = [word for word in arguments[position:] if word not in paths]
+        return _posargs_command(before, paths, after, root)
+    return _posargs_command(["pytest"], ["tests"], [], root)
+
+
+def _posargs_command(
+    before: list[str], paths: list[str], after: list[str], root: Path
+) -> str:
+    default = f":{' '.join(paths)}" if paths else ""
+    ini_words = [shlex.join(before), f"{{posargs{default}}}", shlex.join(after)]
+    ini = f"`commands = {' '.join(filter(None, ini_words))}`"
+    replace = f'{{ replace = "posargs", default = {json.dumps(paths)}, extend = true }}'
+    toml_words = [*map(json.dumps, before), replace, *map(json.dumps, after)]
+    toml = f"`commands = [[{', '.join(toml_words)}]]`"
+    try:
+        source = discover_source(root, None)
+    except HandledError:  # no configuration file: tox assumes an empty tox.ini
+        return f"in tox.ini write {ini} (tox.toml: {toml})"
+    if isinstance(source, IniSource):
+        return f"in {source.path.name} write {ini}"
+    return f"in {source.path.name} write {toml}"
+
+
 def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> None:
     """Fail unless every environment tox would run passes {posargs} to its commands.
 
@@ -110,28 +209,48 @@ def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> N
         root,
     )
     if probe.returncode != 0:
-        lines = (probe.stderr or probe.stdout).strip().splitlines()
-        raise UserError(
-            f"tox configuration is broken: {lines[-1] if lines else 'no output'}"
-        )
-    environment = None
-    for line in probe.stdout.splitlines():
-        header = re.fullmatch(r"\[testenv:(.+)\]", line.strip())
-        if header:
-            environment = header.group(1)
-        elif line.startswith("commands =") and POSARGS_PROBE not in line:
+        cause = failure_cause(probe.stderr or probe.stdout)
+        raise UserError(f"tox configuration is broken: {cause}")
+    for environment, commands in environment_commands(probe.stdout).items():
+        if not any(POSARGS_PROBE in command for command in commands):
             raise UserError(
                 f"tox environment {environment!r} does not pass {{posargs}} to its "
-                f"commands ({line.strip()}), so tox would not run the selected "
-                "tests; in tox.ini write `commands = pytest {posargs:tests}` "
-                '(tox.toml: `commands = [["pytest", { replace = "posargs", '
-                'default = ["tests"], extend = true }]]`)'
+                f"commands ({'; '.join(commands) or 'none'}), so tox would not run "
+                f"the selected tests; {posargs_hint(commands, root)}"
             )
     try:
         passed.parent.mkdir(parents=True, exist_ok=True)
         passed.touch()
     except OSError:
         return  # no cache: the next run asks tox again
+
+
+def run_whole_suite_for_unpassable_names(selection: Selection) -> None:
+    """tox writes its command line to a UTF-8 log, so a selected file whose name
+    is not valid UTF-8 stops tox with an internal error: say so, and run the
+    whole suite, which collects that file too, instead of skipping its tests."""
+    if selection.everything:
+        return
+    unpassable = [
+        selector for selector in selection.selectors() if not _is_utf8(selector)
+    ]
+    for selector in unpassable:
+        print(
+            f"{display_path(selector)}: cannot pass a file name that is not valid "
+            "UTF-8 to tox; rename it"
+        )
+    if unpassable:
+        selection.everything = (
+            "a selected test file's name is not valid UTF-8, which tox cannot take"
+        )
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def run_tox(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from hooks import tox_changed_tests
+from hooks import affected_tests, config, tox_changed_tests
+from hooks.pytest_collection import collected_files_of
 from tests.helpers import add, commit, git, write
 
 FLAT_PROJECT = {
@@ -233,4 +238,146 @@ def test_deleted_file_nothing_imports_is_reported(repo, capsys):
     assert selection_after(capsys) == {
         "scripts/release.py": "selects nothing: deleted, and no test imports it",
         "tests/api/test_api.py": "selects nothing: deleted, and no test imports it",
+    }
+
+
+@pytest.mark.parametrize(
+    "pyproject, baseline",
+    [
+        ("", ".testwarden-mock-data-baseline.json"),
+        (
+            '[tool.testwarden.tox-changed-tests]\nignore = ["*.md"]\n'
+            '[tool.testwarden.mock-data]\nbaseline = "ci/mock-baseline.json"\n',
+            "ci/mock-baseline.json",
+        ),
+    ],
+    ids=["default", "configured"],
+)
+def test_the_mock_data_baseline_affects_no_test(repo, capsys, pyproject, baseline):
+    project({**FLAT_PROJECT, "pyproject.toml": pyproject, baseline: "{}\n"})
+    change(baseline, '{"version": 1}\n')
+
+    assert selection_after(capsys) == {}
+    # Nor does it make a recorded test map stale.
+    settings = config.load(repo)
+    assert affected_tests.test_environment(
+        {baseline: "1", "data.csv": "2"}, settings
+    ) == {"data.csv": "2"}
+
+
+# attrs' shape: tests outside testpaths with a configuration of their own, and
+# tests the conftest.py keeps from collection.
+COLLECTION_RULES_PROJECT = {
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+    "tox.ini": "[tox]\n",
+    "conftest.py": 'collect_ignore = ["tests/test_typing_example.py"]\n',
+    "tests/conftest.py": 'collect_ignore_glob = ["*_mypy.py"]\n',
+    "src/attr/__init__.py": "",
+    "src/attr/converters.py": "def convert(value):\n    return value\n",
+    "tests/test_converters.py": (
+        "from attr.converters import convert\n\n"
+        "def test_convert():\n    assert convert(1) == 1\n"
+    ),
+    "tests/test_typing_example.py": (
+        "from attr.converters import convert\n\n"
+        "def test_typed():\n    assert convert(2) == 2\n"
+    ),
+    "tests/test_plugin_mypy.py": (
+        "from attr import converters\n\ndef test_mypy():\n    assert converters\n"
+    ),
+    "bench/pytest.ini": "[pytest]\nmarkers = only_here\n",
+    "bench/test_benchmarks.py": (
+        "import pytest\nfrom attr.converters import convert\n\n"
+        "@pytest.mark.only_here\ndef test_speed():\n    assert convert(3) == 3\n"
+    ),
+}
+
+
+def test_selects_only_what_pytest_collects(repo, capsys):
+    project(COLLECTION_RULES_PROJECT)
+    change("src/attr/converters.py", "def convert(value):\n    return value * 1\n")
+
+    assert selection_after(capsys) == {
+        "tests/test_converters.py": "imports src/attr/converters.py"
+    }
+
+
+def test_the_collected_files_are_the_files_real_pytest_collects(repo):
+    project(COLLECTION_RULES_PROJECT)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": "src"},
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    by_pytest = {
+        line.partition("::")[0]
+        for line in completed.stdout.splitlines()
+        if "::" in line
+    }
+
+    collected = collected_files_of(config.load(repo), repo, None)
+
+    assert by_pytest == {"tests/test_converters.py"}
+    assert {
+        path for path in git("ls-files").split() if collected.collects(path)
+    } == by_pytest
+
+
+def test_a_changed_test_file_pytest_does_not_collect_says_why(repo, capsys):
+    project(COLLECTION_RULES_PROJECT)
+    change("bench/test_benchmarks.py", "def test_speed():\n    pass\n")
+    change("tests/test_typing_example.py", "def test_typed():\n    pass\n")
+
+    assert selection_after(capsys) == {
+        "bench/test_benchmarks.py": "selects nothing: pytest does not collect it: "
+        "bench/test_benchmarks.py is outside testpaths = tests "
+        "(pyproject.toml [tool.pytest.ini_options])",
+        "tests/test_typing_example.py": "selects nothing: pytest does not collect it: "
+        "tests/test_typing_example.py is excluded by collect_ignore in conftest.py:1",
+    }
+
+
+def test_a_computed_collect_ignore_is_named_in_a_note(repo, capsys):
+    project(
+        {
+            **COLLECTION_RULES_PROJECT,
+            "tests/conftest.py": (
+                "import sys\n\ncollect_ignore_glob = "
+                '["*_mypy.py"] if sys.platform else []\n'
+            ),
+        }
+    )
+    change("src/attr/converters.py", "def convert(value):\n    return value * 1\n")
+
+    assert selection_after(capsys) == {
+        "tests/test_converters.py": "imports src/attr/converters.py",
+        "tests/test_plugin_mypy.py": "imports src/attr/converters.py",
+        "note": "tests/conftest.py:3: collect_ignore_glob is computed "
+        "(['*_mypy.py'] if sys.platform else []); the selection cannot read it and "
+        "may name a file it excludes: write it as a list of strings",
+    }
+
+
+def test_test_files_when_set_replace_pytest_rules(repo, capsys):
+    project(
+        {
+            **COLLECTION_RULES_PROJECT,
+            "pyproject.toml": COLLECTION_RULES_PROJECT["pyproject.toml"]
+            + '\n[tool.testwarden]\ntest-files = ["bench/**"]\n',
+        }
+    )
+    change("src/attr/converters.py", "def convert(value):\n    return value * 1\n")
+
+    assert selection_after(capsys) == {
+        "bench/test_benchmarks.py": "imports src/attr/converters.py"
     }

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import hooks
-from hooks import cli
+from hooks import cli, errors
 from tests.helpers import write
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 def test_version(capsys):
@@ -62,3 +66,20 @@ def test_argv_defaults_to_the_process_arguments(repo):
     )
 
     assert completed.stdout == f"testwarden {hooks.__version__}\n"
+
+
+def entry_points() -> dict[str, str]:
+    """Every command a user can start -> its "module:function"."""
+    scripts = tomllib.loads(PYPROJECT.read_text())["project"]["scripts"]
+    commands = {f"testwarden {name}": entry for name, entry in cli.COMMANDS.items()}
+    return {**scripts, **commands}
+
+
+@pytest.mark.parametrize("command, entry", sorted(entry_points().items()))
+def test_every_command_wears_the_closed_pipe_handler(command, entry):
+    """Wrapped by the one handler tests/tox_changed_tests_test.py checks
+    through a real pipe."""
+    module, _, function = entry.partition(":")
+    entry_main = getattr(importlib.import_module(module), function)
+
+    assert entry_main.__code__ is errors.quiet_on_closed_pipe(cli.main).__code__

@@ -560,3 +560,22 @@ def test_project_modules_follow_the_src_layout():
     assert forbid_mock_data.project_modules(
         ["src/app/__init__.py", "tool.py", "tests/test_x.py", "README.md", "src/x.py"]
     ) == {"app", "tool", "tests", "src"}
+
+
+@pytest.mark.parametrize("mode", ["staged", "range", "all-files"])
+def test_a_test_file_that_does_not_parse_blocks_in_every_mode(repo, capsys, mode):
+    """Even with nothing in it that looks like mock data."""
+    stage({"app.py": "x = 1\n"})
+    base = commit()
+    stage({"tests/test_broken.py": "def test_broken(:\n    assert 1\n"})
+    argv = {"staged": [], "range": ["--from-ref", base], "all-files": ["--all-files"]}
+    if mode != "staged":
+        commit()
+
+    code, output = run(capsys, *argv[mode])
+
+    assert code == 1
+    assert (
+        "tests/test_broken.py:1: cannot check this test file for mock data: does not "
+        "parse: invalid syntax\n" in output
+    )

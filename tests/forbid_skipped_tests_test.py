@@ -224,10 +224,59 @@ def test_module_level_skips_switch_off_every_test(repo, capsys):
     exit_code, out = check(capsys)
 
     assert exit_code == 1
-    assert out.count("is newly switched off by pytest.importorskip('yaml')") == 3
+    assert out.count("pytest.importorskip('yaml')") == 1
+    assert (
+        "tests/test_core.py:6: pytest.importorskip('yaml') newly switches off 3 tests "
+        "of tests/test_core.py: test_parse, test_render, TestClient::test_get\n" in out
+    )
     assert "test_render is newly switched off by @later('x')" in out
     assert "test_render is newly switched off by @requires_db" in out
     assert "tests/test_core.py: 5 test case(s) switched off" in out
+
+
+def test_a_module_pytestmark_is_one_finding_naming_how_many_tests(repo, capsys):
+    many = "import pytest\n\n" + "".join(
+        f"\ndef test_{n}():\n    assert {n} == {n}\n" for n in range(27)
+    )
+    committed({"tests/test_many.py": many})
+    staged(
+        {
+            "tests/test_many.py": many.replace(
+                "import pytest\n", "import pytest\n\npytestmark = pytest.mark.skip\n"
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    [finding] = [line for line in out.splitlines() if "switches off" in line]
+    assert finding == (
+        "tests/test_many.py:3: @pytest.mark.skip newly switches off 27 tests of "
+        "tests/test_many.py: test_0, test_1, test_2 and 24 more"
+    )
+
+
+def test_the_allow_example_names_the_blocked_test_and_works(repo, capsys):
+    committed({"tests/test_core.py": BASE})
+    staged(
+        {
+            "tests/test_core.py": BASE.replace(
+                "    def test_get", "    @pytest.mark.skip\n    def test_get"
+            )
+        }
+    )
+    exit_code, out = check(capsys)
+    assert exit_code == 1
+    [example] = [line.strip() for line in out.splitlines() if "allow = " in line]
+    assert example == (
+        'allow = [{ test = "tests/test_core.py::TestClient::test_get", reason = "why" }]'
+    )
+
+    write("pyproject.toml", f"[tool.testwarden.forbid-skipped-tests]\n{example}\n")
+    add("pyproject.toml")
+
+    assert check(capsys)[0] == 0
 
 
 def test_one_skipped_parametrize_case_counts_as_one(repo, capsys):

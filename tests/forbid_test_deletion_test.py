@@ -495,3 +495,189 @@ def test_pre_push_through_real_pre_commit(repo, project_root, tmp_path):
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
     assert "tests/test_a.py::test_one removed: file deleted" in blocked.stdout
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_allow_example_names_the_removed_test_and_works(repo, capsys):
+    committed({"tests/test_math.py": TWO_TESTS})
+    staged({"tests/test_math.py": TWO_TESTS.split("\n\n\n")[0] + "\n"})
+    exit_code, out = check(capsys)
+    assert exit_code == 1
+    [example] = [line.strip() for line in out.splitlines() if "allow = " in line]
+    assert example == (
+        'allow = [{ test = "tests/test_math.py::test_two", reason = "why it goes" }]'
+    )
+
+    write("pyproject.toml", f"[tool.testwarden.forbid-test-deletion]\n{example}\n")
+    add("pyproject.toml")
+
+    assert check(capsys)[0] == 0
+
+
+PYTEST_INI = "[pytest]\ntestpaths = tests\npython_files = test_*.py\n"
+
+
+def test_a_rename_off_python_files_loses_its_tests(repo, capsys):
+    committed({"pytest.ini": PYTEST_INI, "tests/test_basic.py": TWO_TESTS})
+    move("tests/test_basic.py", "tests/legacy_basic.py")
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/test_basic.py:1: tests/test_basic.py::test_one removed: file moved to "
+        "tests/legacy_basic.py, which is not a test file: tests/legacy_basic.py does "
+        "not match python_files = test_*.py (pytest.ini [pytest]); to keep its tests, "
+        "name it to match python_files" in out
+    )
+
+
+def test_a_rename_the_after_side_configuration_collects_passes(repo, capsys):
+    committed({"pytest.ini": PYTEST_INI, "tests/test_basic.py": TWO_TESTS})
+    staged({"pytest.ini": PYTEST_INI.replace("test_*.py", "test_*.py check_*.py")})
+    move("tests/test_basic.py", "tests/check_basic.py")
+
+    assert check(capsys) == (0, "")
+
+
+def test_a_move_out_of_testpaths_loses_its_tests(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+            "tests/test_basic.py": TWO_TESTS,
+            # With no tests/ left, pytest would collect from the root instead.
+            "tests/test_kept.py": "def test_kept():\n    pass\n",
+        }
+    )
+    move("tests/test_basic.py", "attic/test_basic.py")
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/test_basic.py::test_two removed: file moved to attic/test_basic.py, "
+        "which is not a test file: attic/test_basic.py is outside testpaths = tests "
+        "(pyproject.toml [tool.pytest.ini_options]); to keep its tests, move it under "
+        "testpaths" in out
+    )
+
+
+def test_a_new_collect_ignore_entry_loses_the_tests_of_an_unchanged_file(repo, capsys):
+    committed(
+        {
+            "tests/test_basic.py": TWO_TESTS,
+            "tests/test_other.py": "def test_other():\n    pass\n",
+            "tests/conftest.py": "collect_ignore = []\n",
+        }
+    )
+    staged({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/test_basic.py:1: tests/test_basic.py::test_one removed: file no longer "
+        "collected: tests/test_basic.py is excluded by collect_ignore in "
+        "tests/conftest.py:1; to keep its tests, remove its entry from collect_ignore "
+        "in tests/conftest.py:1" in out
+    )
+    assert "tests/test_other.py" not in out
+
+
+def test_a_configuration_change_that_stops_collection_is_caught(repo, capsys):
+    committed({"tox.ini": "[pytest]\n", "tests/test_basic.py": TWO_TESTS})
+    staged({"tox.ini": "[pytest]\nnorecursedirs = tests\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tests/test_basic.py::test_one removed: file no longer collected: " in out
+    assert "tests/ matches 'tests' of norecursedirs = tests (tox.ini [pytest])" in out
+
+
+def test_dropping_a_collect_ignore_entry_or_editing_an_ignored_file_passes(
+    repo, capsys
+):
+    committed(
+        {
+            "tests/test_basic.py": TWO_TESTS,
+            "tests/conftest.py": 'collect_ignore = ["test_basic.py", "test_x.py"]\n',
+        }
+    )
+    staged({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
+
+    assert check(capsys) == (0, "")
+
+
+def test_editing_a_file_and_the_configuration_that_stops_collecting_it(repo, capsys):
+    committed({"setup.cfg": "[tool:pytest]\n", "tests/test_basic.py": TWO_TESTS})
+    staged(
+        {
+            "setup.cfg": "[tool:pytest]\npython_files = check_*.py\n",
+            "tests/test_basic.py": TWO_TESTS + "\n# edited\n",
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/test_basic.py::test_two removed: file no longer collected: "
+        "tests/test_basic.py does not match python_files = check_*.py "
+        "(setup.cfg [tool:pytest])" in out
+    )
+
+
+def test_a_new_computed_collect_ignore_is_reported(repo, capsys):
+    committed({"tests/test_basic.py": TWO_TESTS, "tests/conftest.py": ""})
+    staged({"tests/conftest.py": "import os\n\ncollect_ignore = os.listdir('.')\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/conftest.py:3: collect_ignore is computed (os.listdir('.')): which test "
+        "files it stops pytest collecting cannot be read; write it as a list of strings"
+        in out
+    )
+    committed({}, "accept it")
+    staged({"tests/test_basic.py": TWO_TESTS + "\n# edited\n"})
+    assert check(capsys) == (0, "")
+
+
+def test_test_files_when_set_replace_pytest_rules(repo, capsys):
+    committed(
+        {
+            "pyproject.toml": '[tool.testwarden]\ntest-files = ["tests/**"]\n',
+            "pytest.ini": PYTEST_INI,
+            "tests/test_basic.py": TWO_TESTS,
+        }
+    )
+    move("tests/test_basic.py", "tests/legacy_basic.py")
+
+    assert check(capsys) == (0, "")
+
+
+def test_ignoring_a_file_that_never_parsed_loses_nothing(repo, capsys):
+    committed({"tests/test_broken.py": "def test_(:\n", "tests/conftest.py": ""})
+    staged({"tests/conftest.py": 'collect_ignore = ["test_broken.py"]\n'})
+
+    assert check(capsys) == (0, "")
+
+
+def test_a_conftest_moved_where_pytest_does_not_load_it_is_rejected(repo, capsys):
+    committed(
+        {
+            "pytest.ini": PYTEST_INI,
+            "tests/conftest.py": "import pytest\n",
+            "tests/test_basic.py": TWO_TESTS,
+        }
+    )
+    move("tests/conftest.py", "attic/conftest.py")
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "tests/conftest.py: tests/conftest.py moved to attic/conftest.py, which is not "
+        "a test file (last seen in" in out
+    )

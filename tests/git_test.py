@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 import pytest
 
+from hooks import forbid_test_deletion
 from hooks import git as gitlayer
 from tests.helpers import add, commit, git, write
 
@@ -163,6 +165,23 @@ def test_unknown_revision_is_a_one_line_error(repo):
 
     with pytest.raises(gitlayer.GitError, match="cannot find the revision 'nope'"):
         gitlayer.range_changes("nope", "HEAD")
+
+
+def test_the_shallow_clone_hint_is_a_command_git_accepts(repo, monkeypatch, capsys):
+    """CI checks out one commit; the range's base is then missing, and the
+    hint must be a command that fetches it."""
+    commits = range_repository()
+    git("checkout", "--quiet", "feature")
+    clone = repo.parent / "shallow"
+    git("clone", "--quiet", "--depth=1", "--branch=feature", repo.as_uri(), str(clone))
+    monkeypatch.chdir(clone)
+
+    assert forbid_test_deletion.main(["--from-ref", commits["base"]]) == 2
+
+    error = capsys.readouterr().err
+    [hint] = re.findall(r"`git (fetch[^`]*)`", error)
+    git(*hint.split())
+    assert forbid_test_deletion.main(["--from-ref", commits["base"]]) == 0
 
 
 def test_unrelated_histories_are_a_clear_error(repo):

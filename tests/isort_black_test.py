@@ -326,6 +326,43 @@ def test_broken_tool_configuration_is_a_one_line_error(
     assert Path("module.py").read_text() == UNSORTED
 
 
+@pytest.mark.parametrize(
+    ("files", "error"),
+    [
+        (
+            {"pyproject.toml": "[tool.black\nline-length = 99\n"},
+            "pyproject.toml:1: not valid TOML: Expected ']' at the end of a table "
+            "declaration, so isort cannot read its configuration; fix the file",
+        ),
+        (
+            {
+                ".isort.cfg": "[settings]\nprofile = black\n",
+                "pyproject.toml": "[tool.black]\nline-length = 99\n\n[x\n",
+            },
+            "pyproject.toml:4: not valid TOML: Expected ']' at the end of a table "
+            "declaration, so black cannot read its configuration; fix the file",
+        ),
+        (
+            {".isort.cfg": "profile = black\n"},
+            ".isort.cfg: isort cannot read its configuration from this file; fix the file",
+        ),
+    ],
+    ids=["pyproject for isort", "pyproject for black", "isort.cfg"],
+)
+def test_an_unreadable_configuration_file_is_one_line_naming_it(repo, files, error):
+    for name, text in {**files, "module.py": UNSORTED}.items():
+        write(name, text)
+
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "isort-black"), "module.py"],
+        capture_output=True,
+        text=True,
+    )
+
+    assert (completed.returncode, completed.stderr) == (2, f"testwarden: {error}\n")
+    assert Path("module.py").read_text() == UNSORTED
+
+
 def run_in_subprocess(code: str) -> str:
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -4,6 +4,7 @@ through the selection of `tox-changed-tests --list`."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from coverage import CoverageData
 
 from hooks import config, coverage_gate, git, test_map, tox_changed_tests
-from hooks.affected_tests import NO_TEST_CONTEXTS, record_test_map
+from hooks.affected_tests import record_test_map
 from hooks.errors import UserError
 from tests.helpers import add, commit, write
 
@@ -42,7 +43,9 @@ PROJECT = {
 }
 PYTEST_COV = ("--cov=calc", "--cov-context=test")
 TEST_FUNCTION_COVERAGERC = "[run]\nsource = calc\ndynamic_context = test_function\n"
-GRAPH = "import graph (--no-test-map)"
+GRAPH = re.escape("import graph (--no-test-map)")
+NO_MAP_YET = re.escape("import graph (no test map recorded yet)")
+ANY_MAP_ON_MAIN = r"test map recorded on [0-9a-f]{7} \(main\)"
 
 
 def project(files: dict[str, str] = PROJECT) -> None:
@@ -85,12 +88,21 @@ def record(*arguments: str, ran: list[str] | None = None, **options) -> str:
     return record_test_map(data, root, config.load(root), ran)
 
 
-def selection_after(capsys, *argv: str, made_with: str = "test map") -> dict[str, str]:
+def selection_after(
+    capsys, *argv: str, made_with: str = ANY_MAP_ON_MAIN
+) -> dict[str, str]:
     assert tox_changed_tests.main(["--list", *argv]) == 0
     lines = capsys.readouterr().out.splitlines()
     selection = dict(line.split(": ", 1) for line in lines)
-    assert selection.pop("selected with", made_with) == made_with
+    made = selection.pop("selected with", None)
+    assert made is None or re.fullmatch(made_with, made), made
     return selection
+
+
+def only_map(repo: Path) -> test_map.TestMap:
+    """The one test map recorded for REPO."""
+    [stored] = test_map.stored_maps(repo)
+    return stored.load()
 
 
 def change(path: str, old: str, new: str) -> None:
@@ -215,7 +227,7 @@ def test_a_partial_run_replaces_what_the_map_held_for_its_tests(repo, capsys):
         *PYTEST_COV, "tests/test_ops.py::test_mul", ran=["tests/test_ops.py::test_mul"]
     )
 
-    assert message == "test map updated: 1 tests executed measured code"
+    assert message == "test map updated: 1 test executed measured code"
     # test_mul ran on the new mul: nothing changed since for it.
     change_shout()
     assert selection_after(capsys) == {
@@ -229,17 +241,52 @@ def test_a_partial_run_cannot_start_a_map(repo):
     message = record(*PYTEST_COV, "tests/test_text.py", ran=["tests/test_text.py"])
 
     assert message.startswith("test map not updated: there is none")
-    assert test_map.load(repo) is None
+    assert test_map.stored_maps(repo) == []
 
 
 def test_data_without_test_contexts_records_nothing_and_says_how(repo, capsys):
     project()
 
-    assert record("--cov=calc", "tests") == NO_TEST_CONTEXTS
+    assert record("--cov=calc", "tests") == (
+        "no test map recorded: the coverage data has no per-test contexts; for a "
+        'selection by coverage, add `dynamic_context = "test_function"` under '
+        "`[tool.coverage.run]` in pyproject.toml, or run pytest with "
+        "`--cov-context=test`"
+    )
     change_mul()
-    assert set(
-        selection_after(capsys, made_with="import graph (no test map recorded yet)")
-    ) == {"tests/test_ops.py", "tests/test_text.py"}
+    assert set(selection_after(capsys, made_with=NO_MAP_YET)) == {
+        "tests/test_ops.py",
+        "tests/test_text.py",
+    }
+
+
+@pytest.mark.parametrize(
+    ("filename", "coverage_settings"),
+    [
+        (
+            "pyproject.toml",
+            PROJECT["pyproject.toml"] + "[tool.coverage.run]\nsource = ['calc']\n",
+        ),
+        (".coveragerc", "[run]\nsource = calc\n"),
+        ("setup.cfg", "[coverage:run]\nsource = calc\n"),
+    ],
+)
+def test_the_test_contexts_hint_is_valid_where_the_coverage_settings_are(
+    repo, filename, coverage_settings
+):
+    project({**PROJECT, filename: coverage_settings})
+    message = record("tests", coverage_run=True)
+    hint = re.search(r"add `(.+)` under `(.+)` in (\S+), or run", message)
+    assert hint is not None, message
+    line, section, named = hint.groups()
+    assert named == filename
+
+    # Copied as printed, coverage.py reads it and the run records a map.
+    write(filename, coverage_settings.replace(f"{section}\n", f"{section}\n{line}\n"))
+
+    assert record("tests", coverage_run=True) == (
+        "test map recorded: 2 test files executed measured code"
+    )
 
 
 def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
@@ -250,7 +297,7 @@ def test_coverage_test_function_contexts_select_whole_test_files(repo, capsys):
         }
     )
     message = record("tests", coverage_run=True)
-    assert message == "test map recorded: 2 tests executed measured code"
+    assert message == "test map recorded: 2 test files executed measured code"
     change_mul()
 
     assert selection_after(capsys) == {"tests/test_ops.py": "executed calc/ops.py: mul"}
@@ -300,7 +347,7 @@ def test_a_new_module_is_not_vouched_for(repo):
     after_blobs = git.tracked_blobs()
 
     affected = test_map.affected_by_changes(
-        test_map.load(repo), after_blobs, ["tests/test_ops.py", "tests/test_text.py"]
+        only_map(repo), after_blobs, ["tests/test_ops.py", "tests/test_text.py"]
     )
 
     assert affected.unsure == {
@@ -354,8 +401,10 @@ def test_a_changed_environment_makes_the_map_stale(repo, capsys):
 
     selection = selection_after(
         capsys,
-        made_with="import graph (test map is stale: pyproject.toml changed since "
-        "the test map was recorded)",
+        made_with=re.escape(
+            "import graph (test map is stale: pyproject.toml changed since "
+            "the test map was recorded)"
+        ),
     )
     assert set(selection) == {"tests/test_ops.py", "tests/test_text.py"}
 
@@ -488,7 +537,7 @@ def test_files_git_does_not_track_stay_out_of_the_map(repo, tmp_path):
 
     record(*PYTEST_COV, f"--cov={outside}", "tests")
 
-    recorded = test_map.load(repo)
+    recorded = only_map(repo)
     assert set(recorded.executed) | set(recorded.outside_tests) == {
         "calc/__init__.py",
         "calc/ops.py",
@@ -532,16 +581,166 @@ def test_tests_of_a_deleted_test_file_are_not_selected(repo, capsys):
 
 
 @pytest.mark.parametrize(
-    "stored", ["not json", '{"format": 0}', "[1]", '{"format": 1, "executed": []}']
+    "stored",
+    [
+        "not json",
+        '{"format": 1}',  # the format of one map per checkout
+        "[1]",
+        '{"format": 2, "environment": []}',
+        "HEADER",  # no body
+        "HEADER\nnot json",
+        'HEADER\n{"executed": []}',
+    ],
 )
 def test_an_unreadable_map_means_the_import_graph(repo, capsys, stored):
     project()
-    write(test_map.map_path(repo), stored)
+    record(*PYTEST_COV, "tests")
+    [recorded] = test_map.stored_maps(repo)
+    header = recorded.path.read_text(encoding="utf-8").splitlines()[0]
+    write(recorded.path, stored.replace("HEADER", header))
     change_mul()
 
-    assert set(
-        selection_after(capsys, made_with="import graph (no test map recorded yet)")
-    ) == {"tests/test_ops.py", "tests/test_text.py"}
+    assert set(selection_after(capsys, made_with=NO_MAP_YET)) == {
+        "tests/test_ops.py",
+        "tests/test_text.py",
+    }
+
+
+# Several maps per checkout
+
+
+def made_on(commit: str, branch: str | None = "main") -> str:
+    """The `selected with` line of a map recorded on COMMIT (as a pattern)."""
+    suffix = f" ({branch})" if branch else ""
+    return re.escape(f"test map recorded on {commit[:7]}{suffix}")
+
+
+def map_recorded_on(repo: Path, commit: str) -> test_map.TestMap:
+    [stored] = [map_ for map_ in test_map.stored_maps(repo) if map_.commit == commit]
+    return stored.load()
+
+
+def test_going_back_to_a_branch_of_another_configuration_reuses_its_map(repo, capsys):
+    project()
+    on_main = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "-b", "other")
+    change("pyproject.toml", "pythonpath", "testpaths = ['tests']\npythonpath")
+    on_other = commit("pytest settings")
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "main")
+    change_mul()
+
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+    git.run("reset", "--quiet", "--hard")
+    git.run("checkout", "--quiet", "other")
+    change_shout()
+    assert selection_after(capsys, made_with=made_on(on_other, "other")) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+def test_the_map_holding_the_most_current_files_is_chosen_and_updated(repo, capsys):
+    project()
+    on_main = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    git.run("checkout", "--quiet", "-b", "other")
+    change(
+        "calc/ops.py", "class Box:", "def div(a, b):\n    return a / b\n\n\nclass Box:"
+    )
+    on_other = commit("div")
+    record(*PYTEST_COV, "tests")  # the map used last, but not main's code
+    git.run("checkout", "--quiet", "main")
+    change_mul()
+
+    # Against other's map, div's removal is a change outside a function body.
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+    commit("mul")
+    record(
+        *PYTEST_COV, "tests/test_ops.py::test_mul", ran=["tests/test_ops.py::test_mul"]
+    )
+    new_mul = git.tracked_blobs()["calc/ops.py"]
+    assert new_mul in map_recorded_on(repo, on_main).versions("calc/ops.py")
+    assert new_mul not in map_recorded_on(repo, on_other).versions("calc/ops.py")
+    change_shout()
+    assert selection_after(capsys, made_with=made_on(on_main)) == {
+        "tests/test_text.py": "executed calc/text.py: shout"
+    }
+
+
+def test_beyond_eight_maps_the_least_recently_used_is_dropped(repo, capsys):
+    project()
+    first = git.head_commit()
+    record(*PYTEST_COV, "tests")
+    change("calc/text.py", "word.upper()", "word.upper()  # loud")
+    later = [commit("loud")]
+    data = run_tests(*PYTEST_COV, "tests")  # the tree of every later commit
+    settings = config.load(repo)
+    record_test_map(data, repo, settings, None)
+    for number in range(6):
+        later.append(commit(f"empty {number}"))
+        record_test_map(data, repo, settings, None)
+    assert {map_.commit for map_ in test_map.stored_maps(repo)} == {first, *later}
+
+    # Back on the first commit, its map fits best: using it keeps it.
+    git.run("checkout", "--quiet", "--detach", first)
+    change_mul()
+    assert selection_after(capsys, made_with=made_on(first)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+    git.run("reset", "--quiet", "--hard")
+    git.run("checkout", "--quiet", "main")
+    newest = commit("newest")
+    record_test_map(data, repo, settings, None)
+
+    assert {map_.commit for map_ in test_map.stored_maps(repo)} == {
+        first,
+        *later[1:],
+        newest,
+    }
+    assert len(list(test_map.maps_directory(repo).iterdir())) == test_map.MAPS_KEPT
+
+
+def test_the_whole_suite_on_the_same_commit_replaces_its_map(repo):
+    project()
+    data = run_tests(*PYTEST_COV, "tests")
+    settings = config.load(repo)
+    record_test_map(data, repo, settings, None)
+
+    assert record_test_map(data, repo, settings, None).startswith("test map recorded")
+
+    assert len(test_map.stored_maps(repo)) == 1
+
+
+def test_a_map_recorded_on_a_detached_head_names_no_branch(repo, capsys):
+    project()
+    on_commit = git.head_commit()
+    git.run("checkout", "--quiet", "--detach")
+    record(*PYTEST_COV, "tests")
+    change_mul()
+
+    assert selection_after(capsys, made_with=made_on(on_commit, None)) == {
+        "tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"
+    }
+
+
+def test_a_map_recorded_before_any_commit_says_so(repo, capsys):
+    for path, text in PROJECT.items():
+        write(path, text)
+    add(".")
+    record(*PYTEST_COV, "tests")
+    commit("project")
+    change_mul()
+
+    assert selection_after(
+        capsys, made_with=re.escape("test map recorded before any commit (main)")
+    ) == {"tests/test_ops.py": "1 test(s): executed calc/ops.py: mul"}
 
 
 def test_a_cache_that_cannot_be_written_is_said_in_one_line(repo, monkeypatch):
@@ -597,7 +796,7 @@ def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
     tox_project, capfd
 ):
     assert coverage_gate.main(["--all-files", "--fail-under", "0"]) == 0
-    assert "coverage-gate: test map recorded: 2 tests" in capfd.readouterr().out
+    assert "coverage-gate: test map recorded: 2 test files" in capfd.readouterr().out
     change_shout()
 
     assert coverage_gate.main([]) == 0
@@ -605,7 +804,7 @@ def test_coverage_gate_records_the_map_and_the_commit_runs_only_its_selection(
     output = capfd.readouterr().out
     assert f"pytest -p no:cacheprovider {tox_project / 'tests/test_text.py'}" in output
     assert "1 passed" in output
-    assert "coverage-gate: test map updated: 1 tests" in output
+    assert "coverage-gate: test map updated: 1 test file" in output
 
 
 def test_tox_changed_tests_records_when_asked(tox_project, capfd):
@@ -619,14 +818,16 @@ def test_tox_changed_tests_records_when_asked(tox_project, capfd):
     commit("record the map")
 
     assert tox_changed_tests.main(["--all-files"]) == 0
-    assert "tox-changed-tests: test map recorded: 2 tests" in capfd.readouterr().out
+    assert (
+        "tox-changed-tests: test map recorded: 2 test files" in capfd.readouterr().out
+    )
     change_mul()
 
     assert tox_changed_tests.main([]) == 0
 
     output = capfd.readouterr().out
     assert "tests/test_ops.py: executed calc/ops.py: mul" in output
-    assert "tox-changed-tests: test map updated: 1 tests" in output
+    assert "tox-changed-tests: test map updated: 1 test file" in output
 
 
 def test_tox_changed_tests_says_when_a_run_left_no_data(tox_project, capfd):
@@ -663,7 +864,7 @@ def test_a_failing_run_records_nothing(tox_project, capfd):
     assert tox_changed_tests.main([]) == 1
 
     assert "tox-changed-tests: test map" not in capfd.readouterr().out
-    assert test_map.load(tox_project) is None
+    assert test_map.stored_maps(tox_project) == []
 
 
 def test_single_tests_go_to_pytest_through_tox(tox_project, capfd):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,6 +117,90 @@ def test_environment_without_posargs_is_refused_with_the_line_to_write(
     assert error.count("\n") == 1
 
 
+def refused_hint(capture) -> str:
+    """The command the refusal tells the user to write."""
+    [hint] = re.findall(r"write `commands = (.+?)`", capture.readouterr().err)
+    return hint
+
+
+def test_the_posargs_hint_keeps_the_users_own_command(tox_project, capfd):
+    coverage_commands = (
+        "commands =\n    coverage erase\n    coverage run -m pytest -q tests\n"
+        "    coverage report\n"
+    )
+    write(
+        "tox.ini",
+        TOX_INI.replace("deps = pytest", "deps = pytest\n    coverage").replace(
+            "commands = pytest {posargs:tests}\n", coverage_commands
+        ),
+    )
+    add("tox.ini")
+    commit("tests under coverage, without posargs")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+    assert tox_changed_tests.main([]) == 2
+    hint = refused_hint(capfd)
+    assert hint == "coverage run -m pytest -q {posargs:tests}"
+
+    # Copied into tox.ini, the hint's command passes {posargs} and keeps coverage.
+    write(
+        "tox.ini",
+        Path("tox.ini").read_text().replace("coverage run -m pytest -q tests", hint),
+    )
+    add("tox.ini")
+    commit("posargs as the hook said")
+    write("calc/ops.py", "def add(a, b):\n    return a + b\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert f"pytest -q {tox_project / 'tests/test_ops.py'}" in output
+    assert "TOTAL" in output
+
+
+def test_the_posargs_hint_for_tox_toml_is_toml(tox_project, capfd):
+    os.remove("tox.ini")
+    configuration = (
+        'env_list = ["py"]\n[env_run_base]\nskip_install = true\ndeps = ["pytest"]\n'
+        'commands = [["pytest", "-q", "tests"]]\n'
+    )
+    write("tox.toml", configuration)
+    add(".")
+    commit("tox.toml without posargs")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+    assert tox_changed_tests.main([]) == 2
+    hint = refused_hint(capfd)
+    assert hint == (
+        '[["pytest", "-q", { replace = "posargs", default = ["tests"], extend = true }]]'
+    )
+
+    write("tox.toml", configuration.replace('[["pytest", "-q", "tests"]]', hint))
+    add("tox.toml")
+
+    assert tox_changed_tests.main([]) == 0  # the whole suite: tox.toml changed
+
+    assert "3 passed" in capfd.readouterr().out
+
+
+def test_without_tox_configuration_the_posargs_hint_shows_both_forms(
+    repo, use_tox, capsys
+):
+    for path, text in PROJECT.items():
+        write(path, text)
+    add(".")
+    commit("project without tox configuration")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main([]) == 2
+
+    error = capsys.readouterr().err
+    assert "does not pass {posargs} to its commands (none)" in error
+    assert "in tox.ini write `commands = pytest {posargs:tests}` (tox.toml: " in error
+
+
 def test_selected_file_without_tests_is_a_wrong_selection(tox_project, capfd):
     write("tests/test_empty.py", "from calc import ops\n")
     add("tests/test_empty.py")
@@ -180,6 +267,53 @@ def test_broken_tox_configuration_is_a_one_line_error(tox_project, capsys):
     error = capsys.readouterr().err
     assert error.startswith("testwarden: tox configuration is broken: ")
     assert error.count("\n") == 1
+
+
+# A tox plugin (tox loads toxfile.py from the project) that needs a tool
+# missing here, and says so as tox-uv does when uv is missing.
+TOXFILE_NEEDING_A_TOOL = """\
+import shutil
+
+from tox.plugin import impl
+
+
+@impl
+def tox_add_env_config(env_conf, state):
+    if shutil.which("testwarden-absent-tool") is None:
+        raise RuntimeError(
+            "testwarden-absent-tool not found. Either:\\n"
+            "  1. Install it: pip install testwarden-absent-tool\\n"
+            "  2. Set ABSENT_TOOL_PATH environment variable to its location"
+        )
+"""
+
+
+def test_broken_tox_configuration_names_the_cause_not_the_last_line(
+    tox_project, capsys
+):
+    write("toxfile.py", TOXFILE_NEEDING_A_TOOL)
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add(".")
+
+    assert tox_changed_tests.main([]) == 2
+
+    assert capsys.readouterr().err == (
+        "testwarden: tox configuration is broken: RuntimeError: "
+        "testwarden-absent-tool not found. Either: "
+        "1. Install it: pip install testwarden-absent-tool "
+        "2. Set ABSENT_TOOL_PATH environment variable to its location\n"
+    )
+
+
+def test_tox_failing_without_output_says_so(tox_project, capsys):
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+
+    assert tox_changed_tests.main(["--runner", "false"]) == 2
+
+    assert capsys.readouterr().err == (
+        "testwarden: tox configuration is broken: no output\n"
+    )
 
 
 def test_missing_runner_is_a_one_line_error(tox_project, capsys):
@@ -282,3 +416,51 @@ def test_unwritable_cache_still_checks_posargs(
     assert tox_changed_tests.main([]) == 0
 
     assert "2 passed" in capfd.readouterr().out
+
+
+def test_list_into_a_closed_pipe_ends_quietly(repo):
+    """`tox-changed-tests --list | head -1` once head has exited: no traceback."""
+    for path, text in PROJECT.items():
+        write(path, text)
+    add(".")
+    commit("project")
+    write("calc/ops.py", "def add(a, b):\n    return b + a\n")
+    add("calc/ops.py")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    with os.fdopen(write_end, "w") as closed_pipe:
+        completed = subprocess.run(
+            [str(Path(sys.executable).parent / "tox-changed-tests"), "--list"],
+            stdout=closed_pipe,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    assert (completed.returncode, completed.stderr) == (1, "")
+
+
+def test_a_test_file_name_tox_cannot_take_runs_the_whole_suite(tox_project, capfd):
+    # pytest's cache cannot store such a name either; without it, pytest runs it.
+    write(
+        "tox.ini",
+        TOX_INI.replace("pytest {posargs", "pytest -p no:cacheprovider {posargs"),
+    )
+    add("tox.ini")
+    commit("no pytest cache")
+    weird = os.fsdecode(b"tests/test_\xff.py")
+    write(weird, "def test_weird():\n    assert True\n")
+    add(weird)
+
+    assert tox_changed_tests.main([]) == 0
+
+    output = capfd.readouterr().out
+    assert (
+        "tests/test_\\xff.py: cannot pass a file name that is not valid UTF-8 to tox; "
+        "rename it\n" in output
+    )
+    assert (
+        "running the whole suite: a selected test file's name is not valid UTF-8"
+        in output
+    )
+    assert "4 passed" in output
