@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conformance.conftest import GUARD_HOOKS
+from tests.conformance.conftest import GUARD_HOOKS, all_files_line, named_files_line
 from tests.helpers import add, commit
 
 FAILING_TEST = """
@@ -48,7 +48,7 @@ def test_a_committed_failing_test_fails_the_whole_suite_and_the_files_it_affects
     assert every_file.returncode == 1, every_file.text
     assert every_file.verdict("tox-changed-tests") == "Failed", every_file.text
     output = every_file.output("tox-changed-tests")
-    assert "mode: all files" in output, every_file.text
+    assert all_files_line("tox-changed-tests") in output, every_file.text
     assert "tox-changed-tests: running the whole suite" in output, every_file.text
     assert failure in output, every_file.text
 
@@ -56,7 +56,7 @@ def test_a_committed_failing_test_fails_the_whole_suite_and_the_files_it_affects
 
     assert named_file.returncode == 1, named_file.text
     output = named_file.output("tox-changed-tests")
-    assert "mode: " in output and "mode: all files" not in output, named_file.text
+    assert named_files_line("tox-changed-tests", 1) in output, named_file.text
     assert "tests/test_utils.py: imports src/click/utils.py" in output, named_file.text
     assert "whole suite" not in output, named_file.text
     assert failure in output, named_file.text
@@ -91,3 +91,29 @@ def test_coverage_gate_accepts_a_covered_function_and_rejects_an_uncovered_one(
     assert "changed lines covered:" in output and "TOO LOW" in output, uncovered.text
     assert "src/click/utils.py:" in output, uncovered.text
     assert "below threshold" in output, uncovered.text
+
+
+def test_all_files_runs_the_suite_once_per_tree(consumer_factory):
+    click = consumer_factory("click")
+    skip = GUARD_HOOKS
+
+    first = click.pre_commit("--all-files", skip=skip)
+    again = click.pre_commit("--all-files", skip=skip)
+
+    assert first.returncode == 0, first.text
+    assert first.verdict("tox-changed-tests") == "Passed", first.text
+    assert "tox-changed-tests: running the whole suite" in first.output(
+        "tox-changed-tests"
+    ), first.text
+    assert first.verdict("coverage-gate") == "Passed", first.text
+    coverage_output = first.output("coverage-gate")
+    assert all_files_line("coverage-gate") in coverage_output, first.text
+    assert (
+        "coverage-gate: measured without running again: the whole suite passed on "
+        "this tree in tox-changed-tests" in coverage_output
+    ), first.text
+    assert "total coverage: 85.98% (threshold 85%)" in coverage_output, first.text
+    assert "tox-changed-tests: not run again" in again.output(
+        "tox-changed-tests"
+    ), again.text
+    assert again.returncode == 0, again.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conformance.conftest import GUARD_HOOKS
+from tests.conformance.conftest import GUARD_HOOKS, all_files_line, named_files_line
 from tests.helpers import add, commit, write
 
 MOCKED_TEST = """\
@@ -41,11 +41,19 @@ def test_a_mock_committed_without_verification_is_found_by_every_way_of_asking(
         assert ran.returncode == 1, ran.text
         assert ran.verdict("forbid-mock-data") == "Failed", ran.text
         output = ran.output("forbid-mock-data")
-        assert "tests/test_mocked.py:1: mock-object: imports `unittest.mock`" in output
-        assert "tests/test_mocked.py:7: mock-object: `patch.object(...)`" in output
-    assert "mode: all files" in every_file.output("forbid-mock-data"), every_file
-    assert "mode: " in named_file.output("forbid-mock-data"), named_file
-    assert "mode: all files" not in named_file.output("forbid-mock-data")
+        assert (
+            "tests/test_mocked.py:1: mock-object: imports `unittest.mock.patch`"
+            in output
+        ), ran.text
+        assert (
+            "tests/test_mocked.py:7: mock-object: `patch.object(...)`" in output
+        ), ran.text
+    assert all_files_line("forbid-mock-data") in every_file.output(
+        "forbid-mock-data"
+    ), every_file.text
+    assert named_files_line("forbid-mock-data", 2) in named_file.output(
+        "forbid-mock-data"
+    ), named_file.text
     assert "tests/test_api.py" not in named_file.output("forbid-mock-data")
 
 
