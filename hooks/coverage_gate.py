@@ -334,7 +334,7 @@ def run_gate(
     markdown: Path | None = None,
 ) -> int:
     hook_settings = settings.hook("coverage-gate")
-    print(change_set.mode_line("coverage-gate"), file=sys.stderr)
+    print(change_set.mode_line("coverage-gate"))
     # A commit and named files run the tests they affect; a range and the
     # whole tree run the whole suite and measure total coverage.
     selective = change_set.mode in (git.STAGED, git.FILES)

@@ -70,7 +70,7 @@ def run_changed_tests(
     list_only: bool = False,
     use_test_map: bool = True,
 ) -> int:
-    print(change_set.mode_line("tox-changed-tests"), file=sys.stderr)
+    print(change_set.mode_line("tox-changed-tests"))
     selection = select_tests(change_set, settings, root, use_test_map=use_test_map)
     if list_only:
         print_selection(selection)
