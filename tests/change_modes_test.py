@@ -327,3 +327,50 @@ def test_all_files_runs_the_whole_suite_once_per_tree(
     assert "1 failed" in broken.stdout
     assert named.returncode == 0, named.stdout
     assert "tests/test_a.py: imports pkg/a.py" in named.stdout
+
+
+COVERAGE_TOX_INI = TOX_INI.replace(
+    "deps = pytest", "deps = pytest\n    coverage"
+).replace("commands = pytest", "commands = coverage run -m pytest")
+
+
+def test_coverage_gate_reuses_the_run_tox_changed_tests_made(
+    tree, project_root, tmp_path, use_tox
+):
+    write("tox.ini", COVERAGE_TOX_INI)
+    write(
+        ".pre-commit-config.yaml",
+        manifest_config(project_root, ["tox-changed-tests", "coverage-gate"]),
+    )
+    write(
+        "pyproject.toml",
+        "[tool.coverage.run]\nsource = ['pkg']\n"
+        "[tool.testwarden.coverage-gate]\nfail-under = 25\n",  # pkg/a.py of 4
+    )
+    write("tests/test_a.py", GOOD_TEST)
+    add(".")
+    commit("suite")
+    home = tmp_path / "pre-commit-home"
+
+    passing = pre_commit(project_root, home, "run", "--all-files", "--verbose")
+    write("tests/test_broken.py", FAILING_TEST)
+    add(".")
+    commit("a failing test slipped in")
+    failing = pre_commit(project_root, home, "run", "--all-files")
+    failing_again = pre_commit(project_root, home, "run", "--all-files")
+
+    assert passing.returncode == 0, passing.stdout
+    assert passing.stdout.count("1 passed") == 1, passing.stdout
+    assert (
+        "coverage-gate: measured without running again: the whole suite passed on "
+        "this tree in tox-changed-tests"
+    ) in passing.stdout
+    assert "total coverage: 25.00%" in passing.stdout
+    assert failing.returncode == 1, failing.stdout
+    assert failing.stdout.count("1 failed") == 1, failing.stdout
+    assert (
+        "coverage-gate: not run again: the whole suite failed on this tree in "
+        "tox-changed-tests"
+    ) in failing.stdout
+    # A new pre-commit run tries the failing tests again.
+    assert failing_again.stdout.count("1 failed") == 1, failing_again.stdout
