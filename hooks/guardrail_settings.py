@@ -31,11 +31,14 @@ PYPROJECT = "pyproject.toml"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # coverage.py's order; .coveragerc counts whenever it exists.
 COVERAGE_FILES = (".coveragerc", "setup.cfg", "tox.ini", PYPROJECT)
-# pytest's order, with the section that makes each file its configuration.
+# pytest's order, with the section that makes each file its configuration
+# (None: the file is the configuration even without it).
 PYTEST_FILES = (
+    ("pytest.toml", None),
+    (".pytest.toml", None),
     ("pytest.ini", None),
     (".pytest.ini", None),
-    (PYPROJECT, "tool.pytest.ini_options"),
+    (PYPROJECT, "tool.pytest"),
     ("tox.ini", "pytest"),
     ("setup.cfg", "tool:pytest"),
 )
@@ -322,16 +325,42 @@ def _pytest_source(
         if path not in texts:
             continue
         if path == PYPROJECT:
-            options = _table(pyproject, "tool", "pytest", "ini_options")
-            if options:
-                return path, section, options
+            found = _tool_pytest(pyproject, side)
+            if found:
+                return path, *found
             continue
+        if path.endswith(".toml"):
+            try:
+                document = tomllib.loads(texts[path])
+            except tomllib.TOMLDecodeError as error:
+                side.problems.append(f"{path}: invalid TOML: {error}")
+                document = {}
+            return path, "pytest", _table(document, "pytest")
         parser = _ini(texts, path, side)
         if section is None or parser.has_section(section):
             section = section or "pytest"
             options = dict(parser.items(section)) if parser.has_section(section) else {}
             return path, section, options
     return PYPROJECT, "tool.pytest.ini_options", {}
+
+
+def _tool_pytest(
+    pyproject: Mapping[str, Any], side: Side
+) -> tuple[str, Mapping[str, Any]] | None:
+    """pyproject.toml's pytest table as pytest 9 reads it: [tool.pytest] with
+    native TOML values, or [tool.pytest.ini_options]; both at once is an error."""
+    tables = _table(pyproject, "tool", "pytest")
+    native = {key: value for key, value in tables.items() if key != "ini_options"}
+    if native and "ini_options" in tables:
+        side.problems.append(
+            f"{PYPROJECT}: pytest refuses both [tool.pytest] and "
+            "[tool.pytest.ini_options]; keep one of them"
+        )
+    if native:
+        return "tool.pytest", native
+    if "ini_options" in tables:
+        return "tool.pytest.ini_options", _table(tables, "ini_options")
+    return None
 
 
 def hiding_options(addopts: Iterable[str]) -> dict[str, tuple[str, ...]]:

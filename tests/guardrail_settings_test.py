@@ -116,3 +116,37 @@ def test_exemptions_must_be_tables_with_a_reason(repo, allow):
 
     assert side.exemptions == ()
     assert "'allow' must be a list of { guardrail = " in side.problems[0]
+
+
+def test_both_pytest_tables_in_pyproject_are_a_problem_as_pytest_refuses_them(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.pytest]\ntestpaths = ['tests']\n"
+            "[tool.pytest.ini_options]\ntestpaths = 'tests'\n"
+        }
+    )
+
+    assert side.problems == [
+        "pyproject.toml: pytest refuses both [tool.pytest] and "
+        "[tool.pytest.ini_options]; keep one of them"
+    ]
+    assert side.narrowable["pytest.testpaths"] == Setting(
+        "pyproject.toml", 2, ("tests",)
+    )
+
+
+def test_an_empty_ini_options_table_is_pytests_configuration(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\n",
+            "tox.ini": "[pytest]\ntestpaths = tests\n",
+        }
+    )
+
+    assert side.narrowable["pytest.testpaths"].path == "pyproject.toml"
+
+
+def test_an_invalid_pytest_toml_is_a_problem_of_its_side(repo):
+    side = committed_side({"pytest.toml": "[pytest\n"})
+
+    assert side.problems[0].startswith("pytest.toml: invalid TOML: ")

@@ -675,3 +675,71 @@ def test_a_non_numeric_coverage_gate_threshold_argument_cannot_run(repo, capsys)
 
     assert exit_code == 2
     assert "coverage-gate args: --diff-fail-under 'high' is not a number" in out
+
+
+ATTRS_PYTEST = """\
+[tool.pytest]
+addopts = ["-ra", "--strict-markers"]
+testpaths = ["tests", "conftest.py"]
+xfail_strict = true
+"""
+
+
+@pytest.mark.parametrize(
+    ("after", "shown"),
+    [
+        (
+            ATTRS_PYTEST.replace('"tests", "conftest.py"', '"tests"'),
+            "pyproject.toml:3: pytest.testpaths: tests, conftest.py -> tests; "
+            "drops conftest.py: collects tests from fewer places",
+        ),
+        (
+            ATTRS_PYTEST.replace(
+                '"--strict-markers"',
+                '"--strict-markers", "--deselect", "tests/a.py::t"',
+            ),
+            "pyproject.toml:2: pytest.addopts.--deselect: (none) -> tests/a.py::t; "
+            "adds tests/a.py::t: keeps tests from being collected or run",
+        ),
+    ],
+    ids=["testpaths", "deselect"],
+)
+def test_pytest_9_native_table_hides_tests_like_ini_options(repo, capsys, after, shown):
+    committed({"pyproject.toml": ATTRS_PYTEST, "conftest.py": "", "tests/a.py": ""})
+    stage({"pyproject.toml": after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert shown in out
+
+
+def test_pytest_9_native_table_widened_passes(repo, capsys):
+    committed({"pyproject.toml": ATTRS_PYTEST, "conftest.py": ""})
+    stage(
+        {
+            "pyproject.toml": ATTRS_PYTEST.replace(
+                '"tests",', '"tests", "docs",'
+            ).replace('"-ra", ', "")
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+
+def test_pytest_toml_comes_first_as_in_pytest_9(repo, capsys):
+    committed(
+        {
+            "pytest.toml": '[pytest]\ntestpaths = ["tests", "docs"]\n',
+            "pytest.ini": "[pytest]\ntestpaths = tests docs\n",
+            "docs/test_doc.py": "",
+        }
+    )
+    stage({"pytest.ini": "[pytest]\ntestpaths = tests\n"})
+    assert check(capsys) == (0, "")
+
+    stage({"pytest.toml": '[pytest]\ntestpaths = ["tests"]\n'})
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "pytest.toml:2: pytest.testpaths: tests, docs -> tests; drops docs" in out
