@@ -75,6 +75,8 @@ COMMAND_FILES = config.globs_to_regex(
         "*.mk",
         "noxfile.py",
         "*.sh",
+        "*.bash",
+        "*.zsh",
         "/.pre-commit-config.yaml",
         "/.github/workflows/*.yml",
         "/.github/workflows/*.yaml",
@@ -83,6 +85,11 @@ COMMAND_FILES = config.globs_to_regex(
         "/azure-pipelines.yml",
         "Jenkinsfile",
     )
+)
+# A script without an extension is a command file when its first line runs a
+# shell or Python: `#!/bin/sh`, `#!/usr/bin/env -S python3 -u`.
+SCRIPT_SHEBANG = re.compile(
+    rb"#!\s*(?:\S*/)?(?:env\s+(?:-\S+\s+)*)?(?:sh|bash|zsh|dash|ksh|python[\d.]*)(?:\s|$)"
 )
 _NUMBER = r"(?:=|\s+)[\"']?(\d+(?:\.\d+)?)"
 COMMAND_THRESHOLDS = {
@@ -496,11 +503,23 @@ def _coverage_gate_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> N
         )
 
 
+def may_be_command_file(path: str) -> bool:
+    """A command file by name, or a file without extension its first line may make one."""
+    return bool(COMMAND_FILES.match(path)) or "." not in path.rpartition("/")[2]
+
+
+def is_command_file(path: str, content: bytes) -> bool:
+    if COMMAND_FILES.match(path):
+        return True
+    first_line = content.partition(b"\n")[0]
+    return may_be_command_file(path) and bool(SCRIPT_SHEBANG.match(first_line))
+
+
 def command_thresholds(contents: Mapping[str, bytes]) -> dict[str, list[Setting]]:
     """Threshold id -> each command-line threshold in CONTENTS' command files."""
     found: dict[str, list[Setting]] = {key: [] for key in COMMAND_THRESHOLDS}
     for path, content in sorted(contents.items()):
-        if not COMMAND_FILES.match(path):
+        if not is_command_file(path, content):
             continue
         for number, line in enumerate(content.decode(errors="replace").splitlines(), 1):
             for key, pattern in COMMAND_THRESHOLDS.items():

@@ -24,13 +24,13 @@ from hooks.config import Config, GuardrailExemption
 from hooks.errors import UserError
 from hooks.findings import HookReport
 from hooks.guardrail_settings import (
-    COMMAND_FILES,
     FILTER_DEFAULTS,
     PRE_COMMIT_CONFIG,
     Hook,
     Setting,
     Side,
     command_thresholds,
+    may_be_command_file,
     read_side,
     where,
 )
@@ -228,8 +228,8 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
     changes = [
         change
         for change in change_set.changes
-        if COMMAND_FILES.match(change.path)
-        or (change.old_path and COMMAND_FILES.match(change.old_path))
+        if may_be_command_file(change.path)
+        or (change.old_path and may_be_command_file(change.old_path))
     ]
     before = command_thresholds(change_set.read_before(changes))
     after = command_thresholds(change_set.read_after(changes))

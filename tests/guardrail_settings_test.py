@@ -150,3 +150,25 @@ def test_an_invalid_pytest_toml_is_a_problem_of_its_side(repo):
     side = committed_side({"pytest.toml": "[pytest\n"})
 
     assert side.problems[0].startswith("pytest.toml: invalid TOML: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "first_line", "is_script"),
+    [
+        ("scripts/coverage", b"#!/bin/sh -e", True),
+        ("scripts/test", b"#!/usr/bin/env bash", True),
+        ("bin/check", b"#! /usr/bin/env -S python3.12 -u", True),
+        ("bin/check", b"#!/bin/zsh", True),
+        ("bin/check", b"#!/usr/bin/perl", False),
+        ("bin/check", b"#!/bin/shell-tool", False),
+        ("bin/check", b"coverage report --fail-under=90", False),
+        ("scripts/coverage.txt", b"#!/bin/sh", False),
+        ("ci/run.bash", b"set -e", True),
+    ],
+)
+def test_a_script_is_a_command_file_by_its_first_line(path, first_line, is_script):
+    content = first_line + b"\ncoverage report --fail-under=90\n"
+
+    found = command_thresholds({path: content})["coverage.--fail-under"]
+
+    assert found == ([Setting(path, 2, 90.0)] if is_script else [])

@@ -743,3 +743,45 @@ def test_pytest_toml_comes_first_as_in_pytest_9(repo, capsys):
 
     assert exit_code == 1
     assert "pytest.toml:2: pytest.testpaths: tests, docs -> tests; drops docs" in out
+
+
+HTTPX_COVERAGE_SCRIPT = """\
+#!/bin/sh -e
+
+export PREFIX=""
+if [ -d 'venv' ] ; then
+    export PREFIX="venv/bin/"
+fi
+
+set -x
+
+${PREFIX}coverage report --show-missing --skip-covered --fail-under=100
+"""
+
+
+def test_a_threshold_in_a_shell_script_without_extension_is_read_by_its_shebang(
+    repo, capsys
+):
+    committed({"scripts/coverage": HTTPX_COVERAGE_SCRIPT})
+    stage({"scripts/coverage": HTTPX_COVERAGE_SCRIPT.replace("=100", "=95")})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "scripts/coverage:10: coverage.--fail-under: 100 -> 95; "
+        "lowers the coverage `coverage report` requires" in out
+    )
+
+
+def test_a_raised_script_threshold_or_a_text_file_without_shebang_passes(repo, capsys):
+    notes = HTTPX_COVERAGE_SCRIPT.replace("#!/bin/sh -e", "Release notes")
+    committed({"scripts/coverage": HTTPX_COVERAGE_SCRIPT, "NOTES": notes})
+    stage(
+        {
+            "scripts/coverage": HTTPX_COVERAGE_SCRIPT,
+            "NOTES": notes.replace("=100", "=50"),
+        }
+    )
+
+    assert check(capsys) == (0, "")
