@@ -51,6 +51,7 @@ WEAKENS = {
     "pytest.addopts": "keeps tests from being collected or run",
     "pytest.norecursedirs": "keeps pytest out of more directories",
     "pytest.testpaths": "collects tests from fewer places",
+    "tox.commands": "keeps tests from being collected or run",
     "forbid-test-deletion.allow": "exempts more tests from forbid-test-deletion",
     "forbid-skipped-tests.allow": "exempts more tests from forbid-skipped-tests",
     "mock-data.allow-patch": "lets forbid-mock-data accept more fakes",
@@ -247,6 +248,30 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
     return findings
 
 
+def added_test_filters(before: Side, after: Side) -> list[Finding]:
+    """Filters (--ignore, --deselect, -k, -m, ...) a pytest command in tox gains."""
+    findings = []
+    for key, settings in after.test_filters.items():
+        old_values = tuple(setting.value for setting in before.test_filters[key])
+        new_values = tuple(setting.value for setting in settings)
+        added = Counter(new_values) - Counter(old_values)
+        for setting in reversed(settings):  # the last ones are the most likely new
+            if added[setting.value] <= 0:
+                continue
+            added[setting.value] -= 1
+            findings.append(
+                Finding(
+                    key,
+                    setting.path,
+                    setting.line,
+                    _shown(old_values),
+                    _shown(new_values),
+                    f"adds {setting.value}: {WEAKENS['tox.commands']}",
+                )
+            )
+    return sorted(findings, key=lambda finding: (finding.path, finding.line or 0))
+
+
 def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     compiled = []
     for pattern in patterns:
@@ -342,6 +367,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     findings = [
         *weakened_settings(before, after),
         *weakened_hooks(before, after),
+        *added_test_filters(before, after),
         *lowered_command_thresholds(change_set),
         *added_exclusions(change_set, before, config.is_test_file),
     ]

@@ -10,6 +10,7 @@ from hooks.guardrail_settings import (
     Setting,
     command_thresholds,
     hiding_options,
+    pytest_arguments,
     read_side,
 )
 from tests.helpers import add, commit, write
@@ -48,7 +49,8 @@ def test_command_thresholds_reads_only_command_files():
         }
     )
 
-    assert found["pytest.--cov-fail-under"] == []
+    # A list's "--option", "value" is read too; src/app.py is no command file.
+    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
     assert found["coverage.--fail-under"] == [Setting("ci/check.sh", 1, 92.5)]
 
 
@@ -172,3 +174,66 @@ def test_a_script_is_a_command_file_by_its_first_line(path, first_line, is_scrip
     found = command_thresholds({path: content})["coverage.--fail-under"]
 
     assert found == ([Setting(path, 2, 90.0)] if is_script else [])
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [
+        ("pytest -k fast", ["-k", "fast"]),
+        ("{envbindir}/py.test tests", ["tests"]),
+        ("coverage run -m pytest -m 'not slow'", ["-m", "not slow"]),
+        ("python -m pytest --ignore=x", ["--ignore=x"]),
+        ("python -m mypy src", None),
+    ],
+)
+def test_pytest_arguments_start_after_the_pytest_invocation(command, arguments):
+    assert pytest_arguments(shlex.split(command)) == arguments
+
+
+def test_tox_filters_are_read_from_every_environment_with_their_lines(repo):
+    side = committed_side(
+        {
+            "tox.ini": "[testenv]\ncommands =\n"
+            "    # a comment line\n"
+            "    pytest \\\n"
+            "      -k 'not db'  # inline comment -k x\n"
+            "    pytest -k 'a\\#b' -k 'open\n"
+            "[testenv:e2e]\ncommands = pytest -m e2e\n[testenv:docs]\ndeps = sphinx\n"
+        }
+    )
+
+    assert side.test_filters["tox.commands.-k"] == [
+        Setting("tox.ini", 4, "not db"),
+        Setting("tox.ini", 6, "a#b"),
+        Setting("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
+    ]
+    assert side.test_filters["tox.commands.-m"] == [Setting("tox.ini", 8, "e2e")]
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        (
+            {"pyproject.toml": "[tool.tox]\nlegacy_tox_ini = '[testenv'\n"},
+            "pyproject.toml: [tool.tox] legacy_tox_ini: ",
+        ),
+        ({"tox.toml": "env_list = [\n"}, "tox.toml: invalid TOML: "),
+    ],
+)
+def test_an_unreadable_tox_configuration_is_a_problem_of_its_side(repo, files, problem):
+    side = committed_side(files)
+
+    assert side.problems[0].startswith(problem)
+
+
+def test_tox_configuration_of_the_wrong_shape_holds_no_commands(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.tox]\nlegacy_tox_ini = 3\n",
+            "tox.toml": "[env_run_base]\ncommands = 'pytest -k a'\n"
+            "[env]\nbad = 1\n[env.py]\ncommands = ['pytest -k a', ['pytest', 7, '-kb']]\n",
+        }
+    )
+
+    assert side.problems == []
+    assert side.test_filters["tox.commands.-k"] == [Setting("tox.toml", 6, "b")]

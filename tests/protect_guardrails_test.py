@@ -785,3 +785,170 @@ def test_a_raised_script_threshold_or_a_text_file_without_shebang_passes(repo, c
     )
 
     assert check(capsys) == (0, "")
+
+
+TOX_INI = """\
+[tox]
+env_list = py, lint
+
+[testenv]
+deps = pytest
+commands =
+    python -m pytest {posargs:tests}  # the suite
+    coverage report --fail-under=90
+
+[testenv:lint]
+commands = ruff check --ignore E501 src
+"""
+TOX_TOML = """\
+env_list = ["py"]
+
+[env_run_base]
+commands = [["pytest", "--cov-fail-under", "90", { replace = "posargs", extend = true }]]
+"""
+PYPROJECT_TOX = """\
+[tool.tox]
+env_list = ["py"]
+
+[tool.tox.env_run_base]
+commands = [
+  ["coverage", "run", "-m", "pytest"],
+  ["coverage", "report", "--fail-under=90"],
+]
+"""
+LEGACY_TOX = '''\
+[tool.tox]
+legacy_tox_ini = """
+[testenv]
+commands = pytest
+"""
+'''
+SETUP_CFG_TOX = "[tox:tox]\nenv_list = py\n\n[testenv]\ncommands = pytest tests\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after", "shown"),
+    [
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace("{posargs", "--deselect tests/a.py::t {posargs"),
+            "tox.ini:7: tox.commands.--deselect: (none) -> tests/a.py::t; "
+            "adds tests/a.py::t: keeps tests from being collected or run",
+        ),
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace(
+                "    coverage", "    py312: pytest -m 'not slow'\n    coverage"
+            ),
+            "tox.ini:8: tox.commands.-m: (none) -> not slow; adds not slow",
+        ),
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace("--fail-under=90", "--fail-under=85"),
+            "tox.ini:8: coverage.--fail-under: 90 -> 85; "
+            "lowers the coverage `coverage report` requires",
+        ),
+        (
+            "tox.toml",
+            TOX_TOML,
+            TOX_TOML.replace('"pytest",', '"pytest", "-k", "not network",'),
+            "tox.toml:4: tox.commands.-k: (none) -> not network; adds not network",
+        ),
+        (
+            "tox.toml",
+            TOX_TOML,
+            TOX_TOML.replace('"90"', '"80"'),
+            "tox.toml:4: pytest.--cov-fail-under: 90 -> 80; "
+            "lowers the coverage pytest-cov requires",
+        ),
+        (
+            "pyproject.toml",
+            PYPROJECT_TOX,
+            PYPROJECT_TOX.replace('"pytest"]', '"pytest", "--ignore=tests/e2e"]'),
+            "pyproject.toml:5: tox.commands.--ignore: (none) -> tests/e2e; adds tests/e2e",
+        ),
+        (
+            "pyproject.toml",
+            PYPROJECT_TOX,
+            PYPROJECT_TOX.replace('"--fail-under=90"', '"--fail-under", "70"'),
+            "pyproject.toml:7: coverage.--fail-under: 90 -> 70",
+        ),
+        (
+            "pyproject.toml",
+            LEGACY_TOX,
+            LEGACY_TOX.replace("= pytest", "= pytest --deselect=t.py::x"),
+            "pyproject.toml:4: tox.commands.--deselect: (none) -> t.py::x",
+        ),
+        (
+            "setup.cfg",
+            SETUP_CFG_TOX,
+            SETUP_CFG_TOX.replace("tests", "tests -k fast"),
+            "setup.cfg:5: tox.commands.-k: (none) -> fast; adds fast",
+        ),
+    ],
+    ids=[
+        "tox.ini-deselect",
+        "tox.ini-factor-marker",
+        "tox.ini-coverage-report",
+        "tox.toml-k",
+        "tox.toml-cov-fail-under",
+        "tool.tox-ignore",
+        "tool.tox-coverage-report",
+        "legacy_tox_ini-deselect",
+        "setup.cfg-k",
+    ],
+)
+def test_tox_commands_that_hide_tests_or_lower_thresholds_block(
+    repo, capsys, path, before, after, shown
+):
+    committed({path: before})
+    stage({path: after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert shown in out
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        ("tox.ini", TOX_INI, TOX_INI.replace("{posargs", "-x --cov {posargs")),
+        ("tox.ini", TOX_INI, TOX_INI.replace("E501", "E501 --ignore W")),
+        ("tox.ini", TOX_INI.replace("tests}", "tests} -k fast"), TOX_INI),
+        ("tox.toml", TOX_TOML, TOX_TOML.replace('"90"', '"95"')),
+        ("pyproject.toml", PYPROJECT_TOX, PYPROJECT_TOX.replace('"run", ', "")),
+        (
+            "setup.cfg",
+            SETUP_CFG_TOX.replace("[tox:tox]", "[metadata]"),
+            "[metadata]\n" "\n\n[testenv]\ncommands = pytest -k fast\n",
+        ),
+    ],
+    ids=[
+        "more-options",
+        "not-pytest",
+        "filter-removed",
+        "threshold-raised",
+        "coverage-run-dropped",
+        "setup.cfg-without-tox",
+    ],
+)
+def test_tox_commands_that_hide_nothing_pass(repo, capsys, path, before, after):
+    committed({path: before})
+    stage({path: after})
+
+    assert check(capsys) == (0, "")
+
+
+def test_a_new_value_of_a_filter_tox_had_blocks_alone(repo, capsys):
+    committed({"tox.ini": "[testenv]\ncommands = pytest -k a\n"})
+    stage({"tox.ini": "[testenv]\ncommands =\n    pytest -k a\n    pytest -k b\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tox.ini:4: tox.commands.-k: a -> a, b; adds b: keeps tests" in out
+    assert "adds a" not in out
