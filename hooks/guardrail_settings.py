@@ -157,6 +157,8 @@ class Side:
     problems: list[str] = field(default_factory=list)
     # Every tracked path and directory: a dropped testpath that is gone hid nothing.
     paths: frozenset[str] = frozenset()
+    # The files the mock-data baseline has entries for.
+    baseline_files: frozenset[str] = frozenset()
 
 
 def read_side(revision: str | None) -> Side:
@@ -254,6 +256,7 @@ def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> Setting:
     except UserError as error:
         side.problems.append(str(error))
         counts = {}
+    side.baseline_files = frozenset(path for path, _, _ in counts)
     entries = tuple(
         ":".join(key) for key, count in sorted(counts.items()) for _ in range(count)
     )

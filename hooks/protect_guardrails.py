@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from hooks import git, guard
+from hooks import forbid_mock_data, git, guard
 from hooks.allow_comments import allow_comments
 from hooks.config import Config, GuardrailExemption
 from hooks.errors import UserError
@@ -36,6 +36,7 @@ from hooks.guardrail_settings import (
 )
 
 HOOK_ID = "protect-guardrails"
+BASELINE = "mock-data.baseline"
 # What a weakening of each guardrail does, by finding id (or its prefix).
 WEAKENS = {
     "coverage-gate.fail-under": "lowers the total coverage coverage-gate requires",
@@ -55,7 +56,7 @@ WEAKENS = {
     "forbid-test-deletion.allow": "exempts more tests from forbid-test-deletion",
     "forbid-skipped-tests.allow": "exempts more tests from forbid-skipped-tests",
     "mock-data.allow-patch": "lets forbid-mock-data accept more fakes",
-    "mock-data.baseline": "lets forbid-mock-data accept more existing mock data",
+    BASELINE: "lets forbid-mock-data accept more existing mock data",
 }
 # Exemptions in the other hooks' tables must carry a reason already: a change
 # that adds one is shown to the reviewer, not blocked a second time.
@@ -334,6 +335,45 @@ def added_exclusions(
     return findings
 
 
+def adopted_baseline(
+    findings: list[Finding],
+    change_set: git.ChangeSet,
+    before: Side,
+    after: Side,
+    config: Config,
+) -> tuple[list[Finding], str | None]:
+    """Adoption as the README has it: `testwarden baseline` once, and commit the
+    file. A baseline the change adds where there was none may record the mock
+    data the code before the change holds; only entries beyond that block.
+    FINDINGS without the accepted baseline finding, and the note that says so."""
+    grown = next((item for item in findings if item.guardrail == BASELINE), None)
+    old = before.widenable[BASELINE]
+    if grown is None or old.path in before.paths:
+        return findings, None
+    new = after.widenable[BASELINE]
+    existing = forbid_mock_data.existing_findings(
+        change_set.before_rev, after.baseline_files, config
+    )
+    unearned = Counter(new.value) - Counter(map(":".join, existing.elements()))
+    others = [item for item in findings if item is not grown]
+    if not unearned:
+        return others, (
+            f"{new.path}: adopted: the new mock-data baseline records "
+            f"{len(new.value)} finding(s) the code before the change already has; "
+            "from now on it may only shrink"
+        )
+    finding = Finding(
+        BASELINE,
+        new.path,
+        None,
+        "(no baseline)",
+        _shown(new.value),
+        f"adds {_shown(tuple(unearned.elements()))}, mock data the code before the "
+        f"change does not have: {WEAKENS[BASELINE]}",
+    )
+    return [*others, finding], None
+
+
 def _exemption(
     exemptions: Sequence[GuardrailExemption], finding: Finding
 ) -> GuardrailExemption | None:
@@ -371,6 +411,9 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         *lowered_command_thresholds(change_set),
         *added_exclusions(change_set, before, config.is_test_file),
     ]
+    findings, adoption = adopted_baseline(findings, change_set, before, after, config)
+    if adoption:
+        report.notes.append(adoption)
     added_exemptions = [
         item for item in after.exemptions if item not in before.exemptions
     ]

@@ -952,3 +952,68 @@ def test_a_new_value_of_a_filter_tox_had_blocks_alone(repo, capsys):
     assert exit_code == 1
     assert "tox.ini:4: tox.commands.-k: a -> a, b; adds b: keeps tests" in out
     assert "adds a" not in out
+
+
+MOCKED_TEST = """\
+from unittest import mock
+
+
+def test_client():
+    client = mock.Mock()
+    assert client
+"""
+OTHER_MOCKED_TEST = MOCKED_TEST.replace("test_client", "test_server")
+BASELINE_FILE = ".testwarden-mock-data-baseline.json"
+
+
+def test_the_documented_adoption_passes_every_guard_and_a_grown_baseline_blocks(
+    repo, capsys
+):
+    base = committed({"tests/test_client.py": MOCKED_TEST, "pyproject.toml": ""})
+    # README: run `testwarden baseline` once and commit the file it writes.
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    assert cli.main(["protect-guardrails"]) == 0
+    assert cli.main(["forbid-mock-data"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{BASELINE_FILE}: adopted: the new mock-data baseline records 2 finding(s) "
+        "the code before the change already has; from now on it may only shrink"
+    ) in out
+    commit("adopt testwarden")
+    assert cli.main(["check", "--from-ref", base]) == 0
+    assert cli.main(["forbid-mock-data", "--all-files"]) == 0
+    capsys.readouterr()
+
+    write("tests/test_server.py", OTHER_MOCKED_TEST)
+    add(".")
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        f"{BASELINE_FILE}: mock-data.baseline: 2 entries -> 4 entries; adds "
+        "2 entries: lets forbid-mock-data accept more existing mock data"
+    ) in out
+
+
+def test_an_adopted_baseline_cannot_cover_mock_data_the_same_change_adds(repo, capsys):
+    base = committed({"tests/test_client.py": MOCKED_TEST})
+    write("t/s.py", MOCKED_TEST.replace("test_client", "test_s"))
+    add(".")
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    commit("adopt, and more mocks")
+    capsys.readouterr()
+
+    exit_code, out = check(capsys, "--from-ref", base, "--to-ref", "HEAD")
+
+    assert exit_code == 1
+    assert (
+        f"{BASELINE_FILE}: mock-data.baseline: (no baseline) -> 4 entries; adds "
+        "t/s.py:<module>:mock-object, t/s.py:test_s:mock-object, mock data the "
+        "code before the change does not have: "
+        "lets forbid-mock-data accept more existing mock data"
+    ) in out
+    assert "adopted" not in out
