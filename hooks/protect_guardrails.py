@@ -34,6 +34,7 @@ from hooks.guardrail_settings import (
     read_side,
     where,
 )
+from hooks.interpreter_branches import interpreter_only_lines
 
 HOOK_ID = "protect-guardrails"
 BASELINE = "mock-data.baseline"
@@ -285,8 +286,10 @@ def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
 
 def added_exclusions(
     change_set: git.ChangeSet, before: Side, is_test_file: Callable[[str], bool]
-) -> list[Finding]:
-    """Added lines that coverage will not measure, or that switch a hook off silently.
+) -> tuple[list[Finding], list[str]]:
+    """Added lines that coverage will not measure, or that switch a hook off
+    silently; and notes for the pragmas excused on code that only another
+    interpreter or platform runs.
 
     Exclusion markers count in code, not in test files: there they hide no code
     under test, and tests of this very hook must be able to spell them."""
@@ -297,30 +300,52 @@ def added_exclusions(
         if change.path.endswith(".py") and change.new_blob and not change.is_symlink
     ]
     contents = change_set.read_after(changes)
-    findings = []
+    findings, notes = [], []
     for change in changes:
         source = contents[change.path].decode(errors="replace")
         lines = source.splitlines()
         # coverage.py matches its exclusions against the whole line, strings too.
-        suspects = {
-            number: ("pragma.no-cover", "excludes an added line from coverage")
+        pragmas = {
+            number
             for number, line in enumerate(lines, start=1)
             if not is_test_file(change.path)
             and any(marker.search(line) for marker in markers)
         }
-        for kind, hook_id in _HOOK_OF_ALLOW.items():
-            for number, reason in allow_comments(source, kind).items():
-                if not reason:
-                    suspects.setdefault(
-                        number,
-                        (
-                            f"inline.allow-{kind}",
-                            f"switches off {hook_id} findings without a reason",
-                        ),
-                    )
-        if not suspects:
+        reasonless = {
+            number: kind
+            for kind in _HOOK_OF_ALLOW
+            for number, reason in allow_comments(source, kind).items()
+            if not reason
+        }
+        if not pragmas and not reasonless:
             continue
-        for number in sorted(git.added_lines(change) & suspects.keys()):
+        added = git.added_lines(change)
+        suspects = {}
+        excused = (
+            interpreter_only_lines(contents[change.path]) if pragmas & added else {}
+        )
+        for number in sorted(pragmas & added):
+            shown = repr(lines[number - 1].strip())
+            if number in excused:
+                notes.append(
+                    f"{change.path}:{number}: note: pragma.no-cover:{change.path}: "
+                    f"{shown} is on {excused[number]}, code the test interpreter "
+                    "cannot run; not blocked"
+                )
+            else:
+                suspects[number] = (
+                    "pragma.no-cover",
+                    "excludes an added line from coverage",
+                )
+        for number, kind in reasonless.items():
+            suspects.setdefault(
+                number,
+                (
+                    f"inline.allow-{kind}",
+                    f"switches off {_HOOK_OF_ALLOW[kind]} findings without a reason",
+                ),
+            )
+        for number in sorted(added & suspects.keys()):
             guardrail, weakens = suspects[number]
             findings.append(
                 Finding(
@@ -332,7 +357,7 @@ def added_exclusions(
                     weakens,
                 )
             )
-    return findings
+    return findings, notes
 
 
 def adopted_baseline(
@@ -404,12 +429,16 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         report.notes.append(
             f"note: before the change ({before.revision}): {problem}; read as unset"
         )
+    exclusions, excused_pragmas = added_exclusions(
+        change_set, before, config.is_test_file
+    )
+    report.notes.extend(excused_pragmas)
     findings = [
         *weakened_settings(before, after),
         *weakened_hooks(before, after),
         *added_test_filters(before, after),
         *lowered_command_thresholds(change_set),
-        *added_exclusions(change_set, before, config.is_test_file),
+        *exclusions,
     ]
     findings, adoption = adopted_baseline(findings, change_set, before, after, config)
     if adoption:

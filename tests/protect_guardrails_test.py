@@ -1017,3 +1017,142 @@ def test_an_adopted_baseline_cannot_cover_mock_data_the_same_change_adds(repo, c
         "lets forbid-mock-data accept more existing mock data"
     ) in out
     assert "adopted" not in out
+
+
+COMPAT_BEFORE = (
+    "import os\nimport platform\nimport sys\nfrom typing import TYPE_CHECKING\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("added", "line", "why"),
+    [
+        (
+            "if sys.version_info >= (3, 11):  # pragma: no cover\n"
+            "    from typing import Self\n"
+            "else:  # pragma: no cover\n"
+            "    from typing_extensions import Self\n",
+            7,
+            "a branch on sys.version_info",
+        ),
+        (
+            "if sys.version_info[:2] < (3, 11):\n"
+            "    from typing_extensions import Self  # pragma: no cover\n",
+            6,
+            "a branch on sys.version_info",
+        ),
+        (
+            "try:\n"
+            "    import multipart  # pragma: no cover\n"
+            "except ImportError:  # pragma: no cover\n"
+            "    multipart = None\n",
+            6,
+            "an import guarded by `except ImportError`",
+        ),
+        (
+            "try:\n"
+            "    import tomllib\n"
+            "except (ImportError, ModuleNotFoundError):\n"
+            "    import tomli as tomllib  # pragma: no cover\n",
+            8,
+            "an `except ImportError` fallback",
+        ),
+        (
+            "if TYPE_CHECKING:  # pragma: no cover\n    from x import Y\n",
+            5,
+            "a branch on TYPE_CHECKING",
+        ),
+        (
+            "if sys.platform.startswith('win'):  # pragma: no cover\n"
+            "    import msvcrt\n",
+            5,
+            "a branch on sys.platform",
+        ),
+        (
+            "if not os.name == 'nt':\n    pass\nelse:  # pragma: no cover\n"
+            "    import nt\n",
+            7,
+            "a branch on os.name",
+        ),
+        (
+            "if platform.system() == 'Windows' or sys.platform == 'cygwin':\n"
+            "    SEP = ';'  # pragma: no cover\n",
+            6,
+            "a branch on platform.system",
+        ),
+    ],
+    ids=[
+        "version-branches",
+        "version-guarded-import",
+        "import-and-fallback",
+        "fallback-body",
+        "type-checking",
+        "platform",
+        "os-name-else",
+        "platform-system",
+    ],
+)
+def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
+    repo, capsys, added, line, why
+):
+    committed({"src/compat.py": COMPAT_BEFORE})
+    stage({"src/compat.py": COMPAT_BEFORE + added})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    text = (COMPAT_BEFORE + added).splitlines()[line - 1].strip()
+    assert (
+        f"src/compat.py:{line}: note: pragma.no-cover:src/compat.py: {text!r} is on "
+        f"{why}, code the test interpreter cannot run; not blocked"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("added", "line"),
+    [
+        ("from typing_extensions import Self  # pragma: no cover\n", 5),
+        ("if DEBUG:  # pragma: no cover\n    import pdb\n", 5),
+        (
+            "if sys.version_info >= (3, 11) and DEBUG:  # pragma: no cover\n    pass\n",
+            5,
+        ),
+        ("if sys.platform == PLATFORM:  # pragma: no cover\n    pass\n", 5),
+        (
+            "try:\n    import json\nexcept ValueError:  # pragma: no cover\n    pass\n",
+            7,
+        ),
+        (
+            "try:\n    value = int('3')  # pragma: no cover\n"
+            "except ImportError:\n    value = 0\n",
+            6,
+        ),
+        ("try:\n    import json\nexcept:  # pragma: no cover\n    pass\n", 7),
+        ("if sys.version_info >= (3, 11):  # pragma: no cover\n    def f(:\n", 5),
+    ],
+    ids=[
+        "unguarded-import",
+        "runtime-flag",
+        "version-and-flag",
+        "platform-against-a-name",
+        "other-exception",
+        "non-import-in-try",
+        "bare-except",
+        "does-not-parse",
+    ],
+)
+def test_a_pragma_on_code_the_test_run_could_execute_still_blocks(
+    repo, capsys, added, line
+):
+    committed({"src/compat.py": COMPAT_BEFORE})
+    stage({"src/compat.py": COMPAT_BEFORE + added})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    text = (COMPAT_BEFORE + added).splitlines()[line - 1].strip()
+    assert (
+        f"src/compat.py:{line}: pragma.no-cover:src/compat.py: (none) -> {text!r}; "
+        "excludes an added line from coverage"
+    ) in out
+    assert "not blocked" not in out
