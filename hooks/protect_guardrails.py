@@ -4,9 +4,11 @@ A guardrail the guarded party can switch off in the same commit is no
 guardrail. The hook compares the guardrail settings (hooks/guardrail_settings.py)
 before and after the change: a lowered coverage threshold, a testwarden hook
 removed, narrowed or moved out of the commit and push stages, tests hidden from
-collection or lines from coverage, a grown mock-data baseline, new exemptions,
-and coverage exclusion markers or reasonless testwarden allow comments on
-added lines. What counts as a guardrail is read from the base side, so the
+collection (in pytest's configuration or tox's commands) or lines from
+coverage, a grown mock-data baseline (a new one may record only what the code
+before holds: adoption), new exemptions, and coverage exclusion markers
+(except on code only another interpreter runs, hooks/interpreter_branches.py)
+or reasonless testwarden allow comments on added lines. What counts as a guardrail is read from the base side, so the
 change cannot redefine it. The one way through is an exemption with a reason
 that the change itself adds; the hook prints every one it accepts.
 """
