@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -339,6 +339,21 @@ def write_baseline(config: Config) -> int:
         f"{grown} more than before; commit it"
     )
     return 0
+
+
+def existing_findings(
+    revision: str, paths: Iterable[str], config: Config
+) -> Counter[Key]:
+    """What `testwarden baseline` would record for PATHS in REVISION's tree."""
+    blobs = git.tracked_blobs(revision)
+    changes = tuple(
+        git.FileChange(git.ADDED, path, None, None, blobs[path], "000000", "100644")
+        for path in sorted(set(paths))
+        if path in blobs
+    )
+    tree = git.ChangeSet(git.ALL_FILES, git.empty_tree(), revision, changes)
+    scanned = scan(tree, config, config.hook(CONFIG_TABLE)["baseline"])
+    return Counter(finding.key() for finding in scanned.findings())
 
 
 @quiet_on_closed_pipe

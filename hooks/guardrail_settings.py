@@ -15,7 +15,7 @@ import re
 import shlex
 import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,16 +31,27 @@ PYPROJECT = "pyproject.toml"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # coverage.py's order; .coveragerc counts whenever it exists.
 COVERAGE_FILES = (".coveragerc", "setup.cfg", "tox.ini", PYPROJECT)
-# pytest's order, with the section that makes each file its configuration.
+# pytest's order, with the section that makes each file its configuration
+# (None: the file is the configuration even without it).
 PYTEST_FILES = (
+    ("pytest.toml", None),
+    (".pytest.toml", None),
     ("pytest.ini", None),
     (".pytest.ini", None),
-    (PYPROJECT, "tool.pytest.ini_options"),
+    (PYPROJECT, "tool.pytest"),
     ("tox.ini", "pytest"),
     ("setup.cfg", "tool:pytest"),
 )
+# tox's order: tox.ini, setup.cfg with [tox:tox], pyproject.toml's [tool.tox]
+# (native, else its legacy_tox_ini string), tox.toml.
+TOX_FILES = ("tox.ini", "setup.cfg", PYPROJECT, "tox.toml")
 ROOT_FILES = frozenset(
-    {*COVERAGE_FILES, *(name for name, _ in PYTEST_FILES), PRE_COMMIT_CONFIG}
+    {
+        *COVERAGE_FILES,
+        *(name for name, _ in PYTEST_FILES),
+        *TOX_FILES,
+        PRE_COMMIT_CONFIG,
+    }
 )
 PYTEST_DEFAULT_NORECURSEDIRS = (
     "*.egg",
@@ -56,6 +67,11 @@ PYTEST_DEFAULT_NORECURSEDIRS = (
 COVERAGE_DEFAULT_EXCLUDE = (r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",)
 # addopts that keep tests from being collected or run.
 HIDING_OPTIONS = ("--ignore", "--ignore-glob", "--deselect", "-k", "-m", "-p")
+PYTEST_COMMANDS = ("pytest", "py.test")
+# tox's comment (from an unescaped `#` on) and factor prefix
+# (`py312,py313: pytest ...`).
+_TOX_COMMENT = re.compile(r"\s*(?<!\\)#.*")
+_TOX_FACTORS = re.compile(r"^\s*!?[\w.*?{}\[\]-]+(?:\s*,\s*!?[\w.*?{}\[\]-]+)*:\s+")
 EVERY_DIRECTORY = ("(unset: every directory)",)
 # Our manifest's stages: what a hook without its own `stages` runs at.
 MANIFEST_STAGES = ("pre-commit", "pre-push", "manual")
@@ -67,11 +83,14 @@ COMMAND_FILES = config.globs_to_regex(
         "/pyproject.toml",
         "/setup.cfg",
         "/tox.ini",
+        "/tox.toml",
         "/pytest.ini",
         "Makefile",
         "*.mk",
         "noxfile.py",
         "*.sh",
+        "*.bash",
+        "*.zsh",
         "/.pre-commit-config.yaml",
         "/.github/workflows/*.yml",
         "/.github/workflows/*.yaml",
@@ -81,12 +100,18 @@ COMMAND_FILES = config.globs_to_regex(
         "Jenkinsfile",
     )
 )
-_NUMBER = r"(?:=|\s+)[\"']?(\d+(?:\.\d+)?)"
+# A script without an extension is a command file when its first line runs a
+# shell or Python: `#!/bin/sh`, `#!/usr/bin/env -S python3 -u`.
+SCRIPT_SHEBANG = re.compile(
+    rb"#!\s*(?:\S*/)?(?:env\s+(?:-\S+\s+)*)?(?:sh|bash|zsh|dash|ksh|python[\d.]*)(?:\s|$)"
+)
+# `--x=90`, `--x 90`, and a TOML list's `"--x", "90"`.
+_NUMBER = r"(?:=|[\"']\s*,\s*|\s+)[\"']?(\d+(?:\.\d+)?)"
 COMMAND_THRESHOLDS = {
     "pytest.--cov-fail-under": re.compile(r"--cov-fail-under" + _NUMBER),
     "diff-cover.--fail-under": re.compile(r"diff[-_]cover\b.*?--fail-under" + _NUMBER),
     "coverage.--fail-under": re.compile(
-        r"\bcoverage\s+(?:report|xml|html|json|lcov)\b.*?--fail-under" + _NUMBER
+        r"\bcoverage[\"',\s]+(?:report|xml|html|json|lcov)\b.*?--fail-under" + _NUMBER
     ),
 }
 
@@ -125,11 +150,15 @@ class Side:
     narrowable: dict[str, Setting] = field(default_factory=dict)
     hooks: dict[str, Hook] = field(default_factory=dict)
     hook_filters: dict[str, Setting] = field(default_factory=dict)
+    # tox.commands.<option> -> each value a pytest command in tox gives it.
+    test_filters: dict[str, list[Setting]] = field(default_factory=dict)
     exclusion_markers: tuple[str, ...] = COVERAGE_DEFAULT_EXCLUDE
     exemptions: tuple[config.GuardrailExemption, ...] = ()
     problems: list[str] = field(default_factory=list)
     # Every tracked path and directory: a dropped testpath that is gone hid nothing.
     paths: frozenset[str] = frozenset()
+    # The files the mock-data baseline has entries for.
+    baseline_files: frozenset[str] = frozenset()
 
 
 def read_side(revision: str | None) -> Side:
@@ -156,6 +185,7 @@ def read_side(revision: str | None) -> Side:
     _read_testwarden(side, texts.get(PYPROJECT, ""), pyproject, blobs)
     _read_coverage(side, texts, pyproject)
     _read_pytest(side, texts, pyproject)
+    _read_tox(side, texts, pyproject)
     _read_pre_commit(side, texts.get(PRE_COMMIT_CONFIG))
     return side
 
@@ -226,6 +256,7 @@ def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> Setting:
     except UserError as error:
         side.problems.append(str(error))
         counts = {}
+    side.baseline_files = frozenset(path for path, _, _ in counts)
     entries = tuple(
         ":".join(key) for key, count in sorted(counts.items()) for _ in range(count)
     )
@@ -322,16 +353,42 @@ def _pytest_source(
         if path not in texts:
             continue
         if path == PYPROJECT:
-            options = _table(pyproject, "tool", "pytest", "ini_options")
-            if options:
-                return path, section, options
+            found = _tool_pytest(pyproject, side)
+            if found:
+                return path, *found
             continue
+        if path.endswith(".toml"):
+            try:
+                document = tomllib.loads(texts[path])
+            except tomllib.TOMLDecodeError as error:
+                side.problems.append(f"{path}: invalid TOML: {error}")
+                document = {}
+            return path, "pytest", _table(document, "pytest")
         parser = _ini(texts, path, side)
         if section is None or parser.has_section(section):
             section = section or "pytest"
             options = dict(parser.items(section)) if parser.has_section(section) else {}
             return path, section, options
     return PYPROJECT, "tool.pytest.ini_options", {}
+
+
+def _tool_pytest(
+    pyproject: Mapping[str, Any], side: Side
+) -> tuple[str, Mapping[str, Any]] | None:
+    """pyproject.toml's pytest table as pytest 9 reads it: [tool.pytest] with
+    native TOML values, or [tool.pytest.ini_options]; both at once is an error."""
+    tables = _table(pyproject, "tool", "pytest")
+    native = {key: value for key, value in tables.items() if key != "ini_options"}
+    if native and "ini_options" in tables:
+        side.problems.append(
+            f"{PYPROJECT}: pytest refuses both [tool.pytest] and "
+            "[tool.pytest.ini_options]; keep one of them"
+        )
+    if native:
+        return "tool.pytest", native
+    if "ini_options" in tables:
+        return "tool.pytest.ini_options", _table(tables, "ini_options")
+    return None
 
 
 def hiding_options(addopts: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -374,6 +431,141 @@ def _read_pytest(
     side.narrowable["pytest.testpaths"] = Setting(
         *where("testpaths"), _split(options.get("testpaths", EVERY_DIRECTORY), r"\s+")
     )
+
+
+def pytest_arguments(words: Sequence[str]) -> list[str] | None:
+    """The arguments a command gives pytest (`pytest`, `python -m pytest`,
+    `coverage run -m pytest`, `{envbindir}/pytest`), or None if it runs no pytest."""
+    for index, word in enumerate(words):
+        if word.rpartition("/")[2] in PYTEST_COMMANDS:
+            return list(words[index + 1 :])
+        if word == "-m" and words[index + 1 : index + 2] in (["pytest"], ["py.test"]):
+            return list(words[index + 2 :])
+    return None
+
+
+def _read_tox(side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]) -> None:
+    side.test_filters = {f"tox.commands.{option}": [] for option in HIDING_OPTIONS}
+    for path, line, words in _tox_commands(texts, pyproject, side):
+        arguments = pytest_arguments(words)
+        for option, values in hiding_options(arguments or ()).items():
+            for value in values:
+                side.test_filters[f"tox.commands.{option}"].append(
+                    Setting(path, line, value)
+                )
+
+
+def _tox_commands(
+    texts: dict[str, str], pyproject: Mapping[str, Any], side: Side
+) -> Iterable[tuple[str, int | None, list[str]]]:
+    """(file, line, words) of each command of every tox environment, from the
+    file tox reads its configuration from."""
+    for path in TOX_FILES:
+        if path not in texts:
+            continue
+        if path == "tox.toml":
+            return _toml_tox_commands(path, texts[path], _toml_text(texts, path, side))
+        if path == PYPROJECT:
+            tables = _table(pyproject, "tool", "tox")
+            if set(tables) - {"legacy_tox_ini"}:
+                return _toml_tox_commands(path, texts[path], tables, "tool.tox.")
+            legacy = tables.get("legacy_tox_ini")
+            if not isinstance(legacy, str):
+                continue
+            text = legacy
+            parser = configparser.RawConfigParser(strict=False)
+            try:
+                parser.read_string(legacy, path)
+            except configparser.Error as error:
+                side.problems.append(f"{path}: [tool.tox] legacy_tox_ini: {error}")
+                return []
+            offset = config.line_of(texts[path], "tool.tox", "legacy_tox_ini") or 0
+        else:
+            text, parser, offset = texts[path], _ini(texts, path, side), 0
+            if path == "setup.cfg" and not parser.has_section("tox:tox"):
+                continue
+        return _ini_tox_commands(path, text, parser, offset)
+    return []
+
+
+def _toml_text(texts: dict[str, str], path: str, side: Side) -> dict[str, Any]:
+    try:
+        return tomllib.loads(texts[path])
+    except tomllib.TOMLDecodeError as error:
+        side.problems.append(f"{path}: invalid TOML: {error}")
+        return {}
+
+
+def _ini_tox_commands(
+    path: str, text: str, parser: configparser.RawConfigParser, offset: int
+) -> Iterable[tuple[str, int | None, list[str]]]:
+    for section in parser.sections():
+        if section != "testenv" and not section.startswith("testenv:"):
+            continue
+        if not parser.has_option(section, "commands"):
+            continue
+        key_line = config.line_of(text, section, "commands") or 1
+        value = parser.get(section, "commands")
+        command, command_line = "", None
+        for line, raw in _value_lines(text, key_line, value):
+            command, command_line = command + raw, command_line or line
+            if command.endswith("\\"):  # tox joins a line ending in a backslash
+                command = command[:-1] + " "
+                continue
+            words = _tox_command_words(command)
+            if words:
+                yield path, command_line + offset, words
+            command, command_line = "", None
+
+
+def _value_lines(text: str, key_line: int, value: str) -> Iterable[tuple[int, str]]:
+    """(line in TEXT, line of VALUE) for a multi-line ini value set at KEY_LINE;
+    configparser strips each line and drops comment lines, so each is looked up."""
+    lines = text.splitlines()
+    first, *rest = value.splitlines() or [""]
+    yield key_line, first
+    line = key_line
+    for raw in rest:
+        line = next(
+            (
+                number
+                for number in range(line + 1, len(lines) + 1)
+                if lines[number - 1].strip() == raw.strip()
+            ),
+            line,
+        )
+        yield line, raw
+
+
+def _tox_command_words(command: str) -> list[str]:
+    command = _TOX_COMMENT.sub("", command).replace("\\#", "#")
+    command = _TOX_FACTORS.sub("", command).strip()
+    # As tox splits it: an unclosed quote leaves the rest as one last word.
+    splitter = shlex.shlex(command, posix=True)
+    splitter.whitespace_split = True
+    splitter.commenters = ""
+    words, position = [], 0
+    try:
+        for word in splitter:
+            words.append(word)
+            position = splitter.instream.tell()
+    except ValueError:
+        words.append(command[position:].strip())
+    return words
+
+
+def _toml_tox_commands(
+    path: str, text: str, tables: Mapping[str, Any], prefix: str = ""
+) -> Iterable[tuple[str, int | None, list[str]]]:
+    environments = {"env_run_base": _table(tables, "env_run_base")}
+    for name, table in _table(tables, "env").items():
+        environments[f"env.{name}"] = table if isinstance(table, dict) else {}
+    for section, table in environments.items():
+        commands = table.get("commands", [])
+        line = config.line_of(text, prefix + section, "commands")
+        for command in commands if isinstance(commands, list) else []:
+            if isinstance(command, list):
+                yield path, line, [word for word in command if isinstance(word, str)]
 
 
 def _read_pre_commit(side: Side, text: str | None) -> None:
@@ -467,11 +659,23 @@ def _coverage_gate_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> N
         )
 
 
+def may_be_command_file(path: str) -> bool:
+    """A command file by name, or a file without extension its first line may make one."""
+    return bool(COMMAND_FILES.match(path)) or "." not in path.rpartition("/")[2]
+
+
+def is_command_file(path: str, content: bytes) -> bool:
+    if COMMAND_FILES.match(path):
+        return True
+    first_line = content.partition(b"\n")[0]
+    return may_be_command_file(path) and bool(SCRIPT_SHEBANG.match(first_line))
+
+
 def command_thresholds(contents: Mapping[str, bytes]) -> dict[str, list[Setting]]:
     """Threshold id -> each command-line threshold in CONTENTS' command files."""
     found: dict[str, list[Setting]] = {key: [] for key in COMMAND_THRESHOLDS}
     for path, content in sorted(contents.items()):
-        if not COMMAND_FILES.match(path):
+        if not is_command_file(path, content):
             continue
         for number, line in enumerate(content.decode(errors="replace").splitlines(), 1):
             for key, pattern in COMMAND_THRESHOLDS.items():

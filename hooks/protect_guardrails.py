@@ -4,9 +4,11 @@ A guardrail the guarded party can switch off in the same commit is no
 guardrail. The hook compares the guardrail settings (hooks/guardrail_settings.py)
 before and after the change: a lowered coverage threshold, a testwarden hook
 removed, narrowed or moved out of the commit and push stages, tests hidden from
-collection or lines from coverage, a grown mock-data baseline, new exemptions,
-and coverage exclusion markers or reasonless testwarden allow comments on
-added lines. What counts as a guardrail is read from the base side, so the
+collection (in pytest's configuration or tox's commands) or lines from
+coverage, a grown mock-data baseline (a new one may record only what the code
+before holds: adoption), new exemptions, and coverage exclusion markers
+(except on code only another interpreter runs, hooks/interpreter_branches.py)
+or reasonless testwarden allow comments on added lines. What counts as a guardrail is read from the base side, so the
 change cannot redefine it. The one way through is an exemption with a reason
 that the change itself adds; the hook prints every one it accepts.
 """
@@ -18,24 +20,26 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from hooks import git, guard
+from hooks import forbid_mock_data, git, guard
 from hooks.allow_comments import allow_comments
 from hooks.config import Config, GuardrailExemption
 from hooks.errors import UserError, quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.guardrail_settings import (
-    COMMAND_FILES,
     FILTER_DEFAULTS,
     PRE_COMMIT_CONFIG,
     Hook,
     Setting,
     Side,
     command_thresholds,
+    may_be_command_file,
     read_side,
     where,
 )
+from hooks.interpreter_branches import interpreter_only_lines
 
 HOOK_ID = "protect-guardrails"
+BASELINE = "mock-data.baseline"
 # What a weakening of each guardrail does, by finding id (or its prefix).
 WEAKENS = {
     "coverage-gate.fail-under": "lowers the total coverage coverage-gate requires",
@@ -51,10 +55,11 @@ WEAKENS = {
     "pytest.addopts": "keeps tests from being collected or run",
     "pytest.norecursedirs": "keeps pytest out of more directories",
     "pytest.testpaths": "collects tests from fewer places",
+    "tox.commands": "keeps tests from being collected or run",
     "forbid-test-deletion.allow": "exempts more tests from forbid-test-deletion",
     "forbid-skipped-tests.allow": "exempts more tests from forbid-skipped-tests",
     "mock-data.allow-patch": "lets forbid-mock-data accept more fakes",
-    "mock-data.baseline": "lets forbid-mock-data accept more existing mock data",
+    BASELINE: "lets forbid-mock-data accept more existing mock data",
 }
 # Exemptions in the other hooks' tables must carry a reason already: a change
 # that adds one is shown to the reviewer, not blocked a second time.
@@ -228,8 +233,8 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
     changes = [
         change
         for change in change_set.changes
-        if COMMAND_FILES.match(change.path)
-        or (change.old_path and COMMAND_FILES.match(change.old_path))
+        if may_be_command_file(change.path)
+        or (change.old_path and may_be_command_file(change.old_path))
     ]
     before = command_thresholds(change_set.read_before(changes))
     after = command_thresholds(change_set.read_after(changes))
@@ -247,6 +252,30 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
     return findings
 
 
+def added_test_filters(before: Side, after: Side) -> list[Finding]:
+    """Filters (--ignore, --deselect, -k, -m, ...) a pytest command in tox gains."""
+    findings = []
+    for key, settings in after.test_filters.items():
+        old_values = tuple(setting.value for setting in before.test_filters[key])
+        new_values = tuple(setting.value for setting in settings)
+        added = Counter(new_values) - Counter(old_values)
+        for setting in reversed(settings):  # the last ones are the most likely new
+            if added[setting.value] <= 0:
+                continue
+            added[setting.value] -= 1
+            findings.append(
+                Finding(
+                    key,
+                    setting.path,
+                    setting.line,
+                    _shown(old_values),
+                    _shown(new_values),
+                    f"adds {setting.value}: {WEAKENS['tox.commands']}",
+                )
+            )
+    return sorted(findings, key=lambda finding: (finding.path, finding.line or 0))
+
+
 def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     compiled = []
     for pattern in patterns:
@@ -259,8 +288,10 @@ def _markers(patterns: Iterable[str]) -> list[re.Pattern[str]]:
 
 def added_exclusions(
     change_set: git.ChangeSet, before: Side, is_test_file: Callable[[str], bool]
-) -> list[Finding]:
-    """Added lines that coverage will not measure, or that switch a hook off silently.
+) -> tuple[list[Finding], list[str]]:
+    """Added lines that coverage will not measure, or that switch a hook off
+    silently; and notes for the pragmas excused on code that only another
+    interpreter or platform runs.
 
     Exclusion markers count in code, not in test files: there they hide no code
     under test, and tests of this very hook must be able to spell them."""
@@ -271,30 +302,52 @@ def added_exclusions(
         if change.path.endswith(".py") and change.new_blob and not change.is_symlink
     ]
     contents = change_set.read_after(changes)
-    findings = []
+    findings, notes = [], []
     for change in changes:
         source = contents[change.path].decode(errors="replace")
         lines = source.splitlines()
         # coverage.py matches its exclusions against the whole line, strings too.
-        suspects = {
-            number: ("pragma.no-cover", "excludes an added line from coverage")
+        pragmas = {
+            number
             for number, line in enumerate(lines, start=1)
             if not is_test_file(change.path)
             and any(marker.search(line) for marker in markers)
         }
-        for kind, hook_id in _HOOK_OF_ALLOW.items():
-            for number, reason in allow_comments(source, kind).items():
-                if not reason:
-                    suspects.setdefault(
-                        number,
-                        (
-                            f"inline.allow-{kind}",
-                            f"switches off {hook_id} findings without a reason",
-                        ),
-                    )
-        if not suspects:
+        reasonless = {
+            number: kind
+            for kind in _HOOK_OF_ALLOW
+            for number, reason in allow_comments(source, kind).items()
+            if not reason
+        }
+        if not pragmas and not reasonless:
             continue
-        for number in sorted(git.added_lines(change) & suspects.keys()):
+        added = git.added_lines(change)
+        suspects = {}
+        excused = (
+            interpreter_only_lines(contents[change.path]) if pragmas & added else {}
+        )
+        for number in sorted(pragmas & added):
+            shown = repr(lines[number - 1].strip())
+            if number in excused:
+                notes.append(
+                    f"{change.path}:{number}: note: pragma.no-cover:{change.path}: "
+                    f"{shown} is on {excused[number]}, code the test interpreter "
+                    "cannot run; not blocked"
+                )
+            else:
+                suspects[number] = (
+                    "pragma.no-cover",
+                    "excludes an added line from coverage",
+                )
+        for number, kind in reasonless.items():
+            suspects.setdefault(
+                number,
+                (
+                    f"inline.allow-{kind}",
+                    f"switches off {_HOOK_OF_ALLOW[kind]} findings without a reason",
+                ),
+            )
+        for number in sorted(added & suspects.keys()):
             guardrail, weakens = suspects[number]
             findings.append(
                 Finding(
@@ -306,7 +359,46 @@ def added_exclusions(
                     weakens,
                 )
             )
-    return findings
+    return findings, notes
+
+
+def adopted_baseline(
+    findings: list[Finding],
+    change_set: git.ChangeSet,
+    before: Side,
+    after: Side,
+    config: Config,
+) -> tuple[list[Finding], str | None]:
+    """Adoption as the README has it: `testwarden baseline` once, and commit the
+    file. A baseline the change adds where there was none may record the mock
+    data the code before the change holds; only entries beyond that block.
+    FINDINGS without the accepted baseline finding, and the note that says so."""
+    grown = next((item for item in findings if item.guardrail == BASELINE), None)
+    old = before.widenable[BASELINE]
+    if grown is None or old.path in before.paths:
+        return findings, None
+    new = after.widenable[BASELINE]
+    existing = forbid_mock_data.existing_findings(
+        change_set.before_rev, after.baseline_files, config
+    )
+    unearned = Counter(new.value) - Counter(map(":".join, existing.elements()))
+    others = [item for item in findings if item is not grown]
+    if not unearned:
+        return others, (
+            f"{new.path}: adopted: the new mock-data baseline records "
+            f"{len(new.value)} finding(s) the code before the change already has; "
+            "from now on it may only shrink"
+        )
+    finding = Finding(
+        BASELINE,
+        new.path,
+        None,
+        "(no baseline)",
+        _shown(new.value),
+        f"adds {_shown(tuple(unearned.elements()))}, mock data the code before the "
+        f"change does not have: {WEAKENS[BASELINE]}",
+    )
+    return [*others, finding], None
 
 
 def _exemption(
@@ -339,12 +431,20 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         report.notes.append(
             f"note: before the change ({before.revision}): {problem}; read as unset"
         )
+    exclusions, excused_pragmas = added_exclusions(
+        change_set, before, config.is_test_file
+    )
+    report.notes.extend(excused_pragmas)
     findings = [
         *weakened_settings(before, after),
         *weakened_hooks(before, after),
+        *added_test_filters(before, after),
         *lowered_command_thresholds(change_set),
-        *added_exclusions(change_set, before, config.is_test_file),
+        *exclusions,
     ]
+    findings, adoption = adopted_baseline(findings, change_set, before, after, config)
+    if adoption:
+        report.notes.append(adoption)
     added_exemptions = [
         item for item in after.exemptions if item not in before.exemptions
     ]

@@ -10,6 +10,7 @@ from hooks.guardrail_settings import (
     Setting,
     command_thresholds,
     hiding_options,
+    pytest_arguments,
     read_side,
 )
 from tests.helpers import add, commit, write
@@ -48,7 +49,8 @@ def test_command_thresholds_reads_only_command_files():
         }
     )
 
-    assert found["pytest.--cov-fail-under"] == []
+    # A list's "--option", "value" is read too; src/app.py is no command file.
+    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
     assert found["coverage.--fail-under"] == [Setting("ci/check.sh", 1, 92.5)]
 
 
@@ -116,3 +118,122 @@ def test_exemptions_must_be_tables_with_a_reason(repo, allow):
 
     assert side.exemptions == ()
     assert "'allow' must be a list of { guardrail = " in side.problems[0]
+
+
+def test_both_pytest_tables_in_pyproject_are_a_problem_as_pytest_refuses_them(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.pytest]\ntestpaths = ['tests']\n"
+            "[tool.pytest.ini_options]\ntestpaths = 'tests'\n"
+        }
+    )
+
+    assert side.problems == [
+        "pyproject.toml: pytest refuses both [tool.pytest] and "
+        "[tool.pytest.ini_options]; keep one of them"
+    ]
+    assert side.narrowable["pytest.testpaths"] == Setting(
+        "pyproject.toml", 2, ("tests",)
+    )
+
+
+def test_an_empty_ini_options_table_is_pytests_configuration(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\n",
+            "tox.ini": "[pytest]\ntestpaths = tests\n",
+        }
+    )
+
+    assert side.narrowable["pytest.testpaths"].path == "pyproject.toml"
+
+
+def test_an_invalid_pytest_toml_is_a_problem_of_its_side(repo):
+    side = committed_side({"pytest.toml": "[pytest\n"})
+
+    assert side.problems[0].startswith("pytest.toml: invalid TOML: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "first_line", "is_script"),
+    [
+        ("scripts/coverage", b"#!/bin/sh -e", True),
+        ("scripts/test", b"#!/usr/bin/env bash", True),
+        ("bin/check", b"#! /usr/bin/env -S python3.12 -u", True),
+        ("bin/check", b"#!/bin/zsh", True),
+        ("bin/check", b"#!/usr/bin/perl", False),
+        ("bin/check", b"#!/bin/shell-tool", False),
+        ("bin/check", b"coverage report --fail-under=90", False),
+        ("scripts/coverage.txt", b"#!/bin/sh", False),
+        ("ci/run.bash", b"set -e", True),
+    ],
+)
+def test_a_script_is_a_command_file_by_its_first_line(path, first_line, is_script):
+    content = first_line + b"\ncoverage report --fail-under=90\n"
+
+    found = command_thresholds({path: content})["coverage.--fail-under"]
+
+    assert found == ([Setting(path, 2, 90.0)] if is_script else [])
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [
+        ("pytest -k fast", ["-k", "fast"]),
+        ("{envbindir}/py.test tests", ["tests"]),
+        ("coverage run -m pytest -m 'not slow'", ["-m", "not slow"]),
+        ("python -m pytest --ignore=x", ["--ignore=x"]),
+        ("python -m mypy src", None),
+    ],
+)
+def test_pytest_arguments_start_after_the_pytest_invocation(command, arguments):
+    assert pytest_arguments(shlex.split(command)) == arguments
+
+
+def test_tox_filters_are_read_from_every_environment_with_their_lines(repo):
+    side = committed_side(
+        {
+            "tox.ini": "[testenv]\ncommands =\n"
+            "    # a comment line\n"
+            "    pytest \\\n"
+            "      -k 'not db'  # inline comment -k x\n"
+            "    pytest -k 'a\\#b' -k 'open\n"
+            "[testenv:e2e]\ncommands = pytest -m e2e\n[testenv:docs]\ndeps = sphinx\n"
+        }
+    )
+
+    assert side.test_filters["tox.commands.-k"] == [
+        Setting("tox.ini", 4, "not db"),
+        Setting("tox.ini", 6, "a#b"),
+        Setting("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
+    ]
+    assert side.test_filters["tox.commands.-m"] == [Setting("tox.ini", 8, "e2e")]
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        (
+            {"pyproject.toml": "[tool.tox]\nlegacy_tox_ini = '[testenv'\n"},
+            "pyproject.toml: [tool.tox] legacy_tox_ini: ",
+        ),
+        ({"tox.toml": "env_list = [\n"}, "tox.toml: invalid TOML: "),
+    ],
+)
+def test_an_unreadable_tox_configuration_is_a_problem_of_its_side(repo, files, problem):
+    side = committed_side(files)
+
+    assert side.problems[0].startswith(problem)
+
+
+def test_tox_configuration_of_the_wrong_shape_holds_no_commands(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.tox]\nlegacy_tox_ini = 3\n",
+            "tox.toml": "[env_run_base]\ncommands = 'pytest -k a'\n"
+            "[env]\nbad = 1\n[env.py]\ncommands = ['pytest -k a', ['pytest', 7, '-kb']]\n",
+        }
+    )
+
+    assert side.problems == []
+    assert side.test_filters["tox.commands.-k"] == [Setting("tox.toml", 6, "b")]

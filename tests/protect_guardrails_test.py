@@ -675,3 +675,484 @@ def test_a_non_numeric_coverage_gate_threshold_argument_cannot_run(repo, capsys)
 
     assert exit_code == 2
     assert "coverage-gate args: --diff-fail-under 'high' is not a number" in out
+
+
+ATTRS_PYTEST = """\
+[tool.pytest]
+addopts = ["-ra", "--strict-markers"]
+testpaths = ["tests", "conftest.py"]
+xfail_strict = true
+"""
+
+
+@pytest.mark.parametrize(
+    ("after", "shown"),
+    [
+        (
+            ATTRS_PYTEST.replace('"tests", "conftest.py"', '"tests"'),
+            "pyproject.toml:3: pytest.testpaths: tests, conftest.py -> tests; "
+            "drops conftest.py: collects tests from fewer places",
+        ),
+        (
+            ATTRS_PYTEST.replace(
+                '"--strict-markers"',
+                '"--strict-markers", "--deselect", "tests/a.py::t"',
+            ),
+            "pyproject.toml:2: pytest.addopts.--deselect: (none) -> tests/a.py::t; "
+            "adds tests/a.py::t: keeps tests from being collected or run",
+        ),
+    ],
+    ids=["testpaths", "deselect"],
+)
+def test_pytest_9_native_table_hides_tests_like_ini_options(repo, capsys, after, shown):
+    committed({"pyproject.toml": ATTRS_PYTEST, "conftest.py": "", "tests/a.py": ""})
+    stage({"pyproject.toml": after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert shown in out
+
+
+def test_pytest_9_native_table_widened_passes(repo, capsys):
+    committed({"pyproject.toml": ATTRS_PYTEST, "conftest.py": ""})
+    stage(
+        {
+            "pyproject.toml": ATTRS_PYTEST.replace(
+                '"tests",', '"tests", "docs",'
+            ).replace('"-ra", ', "")
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+
+def test_pytest_toml_comes_first_as_in_pytest_9(repo, capsys):
+    committed(
+        {
+            "pytest.toml": '[pytest]\ntestpaths = ["tests", "docs"]\n',
+            "pytest.ini": "[pytest]\ntestpaths = tests docs\n",
+            "docs/test_doc.py": "",
+        }
+    )
+    stage({"pytest.ini": "[pytest]\ntestpaths = tests\n"})
+    assert check(capsys) == (0, "")
+
+    stage({"pytest.toml": '[pytest]\ntestpaths = ["tests"]\n'})
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "pytest.toml:2: pytest.testpaths: tests, docs -> tests; drops docs" in out
+
+
+HTTPX_COVERAGE_SCRIPT = """\
+#!/bin/sh -e
+
+export PREFIX=""
+if [ -d 'venv' ] ; then
+    export PREFIX="venv/bin/"
+fi
+
+set -x
+
+${PREFIX}coverage report --show-missing --skip-covered --fail-under=100
+"""
+
+
+def test_a_threshold_in_a_shell_script_without_extension_is_read_by_its_shebang(
+    repo, capsys
+):
+    committed({"scripts/coverage": HTTPX_COVERAGE_SCRIPT})
+    stage({"scripts/coverage": HTTPX_COVERAGE_SCRIPT.replace("=100", "=95")})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "scripts/coverage:10: coverage.--fail-under: 100 -> 95; "
+        "lowers the coverage `coverage report` requires" in out
+    )
+
+
+def test_a_raised_script_threshold_or_a_text_file_without_shebang_passes(repo, capsys):
+    notes = HTTPX_COVERAGE_SCRIPT.replace("#!/bin/sh -e", "Release notes")
+    committed({"scripts/coverage": HTTPX_COVERAGE_SCRIPT, "NOTES": notes})
+    stage(
+        {
+            "scripts/coverage": HTTPX_COVERAGE_SCRIPT,
+            "NOTES": notes.replace("=100", "=50"),
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+
+TOX_INI = """\
+[tox]
+env_list = py, lint
+
+[testenv]
+deps = pytest
+commands =
+    python -m pytest {posargs:tests}  # the suite
+    coverage report --fail-under=90
+
+[testenv:lint]
+commands = ruff check --ignore E501 src
+"""
+TOX_TOML = """\
+env_list = ["py"]
+
+[env_run_base]
+commands = [["pytest", "--cov-fail-under", "90", { replace = "posargs", extend = true }]]
+"""
+PYPROJECT_TOX = """\
+[tool.tox]
+env_list = ["py"]
+
+[tool.tox.env_run_base]
+commands = [
+  ["coverage", "run", "-m", "pytest"],
+  ["coverage", "report", "--fail-under=90"],
+]
+"""
+LEGACY_TOX = '''\
+[tool.tox]
+legacy_tox_ini = """
+[testenv]
+commands = pytest
+"""
+'''
+SETUP_CFG_TOX = "[tox:tox]\nenv_list = py\n\n[testenv]\ncommands = pytest tests\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after", "shown"),
+    [
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace("{posargs", "--deselect tests/a.py::t {posargs"),
+            "tox.ini:7: tox.commands.--deselect: (none) -> tests/a.py::t; "
+            "adds tests/a.py::t: keeps tests from being collected or run",
+        ),
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace(
+                "    coverage", "    py312: pytest -m 'not slow'\n    coverage"
+            ),
+            "tox.ini:8: tox.commands.-m: (none) -> not slow; adds not slow",
+        ),
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace("--fail-under=90", "--fail-under=85"),
+            "tox.ini:8: coverage.--fail-under: 90 -> 85; "
+            "lowers the coverage `coverage report` requires",
+        ),
+        (
+            "tox.toml",
+            TOX_TOML,
+            TOX_TOML.replace('"pytest",', '"pytest", "-k", "not network",'),
+            "tox.toml:4: tox.commands.-k: (none) -> not network; adds not network",
+        ),
+        (
+            "tox.toml",
+            TOX_TOML,
+            TOX_TOML.replace('"90"', '"80"'),
+            "tox.toml:4: pytest.--cov-fail-under: 90 -> 80; "
+            "lowers the coverage pytest-cov requires",
+        ),
+        (
+            "pyproject.toml",
+            PYPROJECT_TOX,
+            PYPROJECT_TOX.replace('"pytest"]', '"pytest", "--ignore=tests/e2e"]'),
+            "pyproject.toml:5: tox.commands.--ignore: (none) -> tests/e2e; adds tests/e2e",
+        ),
+        (
+            "pyproject.toml",
+            PYPROJECT_TOX,
+            PYPROJECT_TOX.replace('"--fail-under=90"', '"--fail-under", "70"'),
+            "pyproject.toml:7: coverage.--fail-under: 90 -> 70",
+        ),
+        (
+            "pyproject.toml",
+            LEGACY_TOX,
+            LEGACY_TOX.replace("= pytest", "= pytest --deselect=t.py::x"),
+            "pyproject.toml:4: tox.commands.--deselect: (none) -> t.py::x",
+        ),
+        (
+            "setup.cfg",
+            SETUP_CFG_TOX,
+            SETUP_CFG_TOX.replace("tests", "tests -k fast"),
+            "setup.cfg:5: tox.commands.-k: (none) -> fast; adds fast",
+        ),
+    ],
+    ids=[
+        "tox.ini-deselect",
+        "tox.ini-factor-marker",
+        "tox.ini-coverage-report",
+        "tox.toml-k",
+        "tox.toml-cov-fail-under",
+        "tool.tox-ignore",
+        "tool.tox-coverage-report",
+        "legacy_tox_ini-deselect",
+        "setup.cfg-k",
+    ],
+)
+def test_tox_commands_that_hide_tests_or_lower_thresholds_block(
+    repo, capsys, path, before, after, shown
+):
+    committed({path: before})
+    stage({path: after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert shown in out
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        ("tox.ini", TOX_INI, TOX_INI.replace("{posargs", "-x --cov {posargs")),
+        ("tox.ini", TOX_INI, TOX_INI.replace("E501", "E501 --ignore W")),
+        ("tox.ini", TOX_INI.replace("tests}", "tests} -k fast"), TOX_INI),
+        ("tox.toml", TOX_TOML, TOX_TOML.replace('"90"', '"95"')),
+        ("pyproject.toml", PYPROJECT_TOX, PYPROJECT_TOX.replace('"run", ', "")),
+        (
+            "setup.cfg",
+            SETUP_CFG_TOX.replace("[tox:tox]", "[metadata]"),
+            "[metadata]\n" "\n\n[testenv]\ncommands = pytest -k fast\n",
+        ),
+    ],
+    ids=[
+        "more-options",
+        "not-pytest",
+        "filter-removed",
+        "threshold-raised",
+        "coverage-run-dropped",
+        "setup.cfg-without-tox",
+    ],
+)
+def test_tox_commands_that_hide_nothing_pass(repo, capsys, path, before, after):
+    committed({path: before})
+    stage({path: after})
+
+    assert check(capsys) == (0, "")
+
+
+def test_a_new_value_of_a_filter_tox_had_blocks_alone(repo, capsys):
+    committed({"tox.ini": "[testenv]\ncommands = pytest -k a\n"})
+    stage({"tox.ini": "[testenv]\ncommands =\n    pytest -k a\n    pytest -k b\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tox.ini:4: tox.commands.-k: a -> a, b; adds b: keeps tests" in out
+    assert "adds a" not in out
+
+
+MOCKED_TEST = """\
+from unittest import mock
+
+
+def test_client():
+    client = mock.Mock()
+    assert client
+"""
+OTHER_MOCKED_TEST = MOCKED_TEST.replace("test_client", "test_server")
+BASELINE_FILE = ".testwarden-mock-data-baseline.json"
+
+
+def test_the_documented_adoption_passes_every_guard_and_a_grown_baseline_blocks(
+    repo, capsys
+):
+    base = committed({"tests/test_client.py": MOCKED_TEST, "pyproject.toml": ""})
+    # README: run `testwarden baseline` once and commit the file it writes.
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    assert cli.main(["protect-guardrails"]) == 0
+    assert cli.main(["forbid-mock-data"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{BASELINE_FILE}: adopted: the new mock-data baseline records 2 finding(s) "
+        "the code before the change already has; from now on it may only shrink"
+    ) in out
+    commit("adopt testwarden")
+    assert cli.main(["check", "--from-ref", base]) == 0
+    assert cli.main(["forbid-mock-data", "--all-files"]) == 0
+    capsys.readouterr()
+
+    write("tests/test_server.py", OTHER_MOCKED_TEST)
+    add(".")
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        f"{BASELINE_FILE}: mock-data.baseline: 2 entries -> 4 entries; adds "
+        "2 entries: lets forbid-mock-data accept more existing mock data"
+    ) in out
+
+
+def test_an_adopted_baseline_cannot_cover_mock_data_the_same_change_adds(repo, capsys):
+    base = committed({"tests/test_client.py": MOCKED_TEST})
+    write("t/s.py", MOCKED_TEST.replace("test_client", "test_s"))
+    add(".")
+    assert cli.main(["baseline"]) == 0
+    add(BASELINE_FILE)
+    commit("adopt, and more mocks")
+    capsys.readouterr()
+
+    exit_code, out = check(capsys, "--from-ref", base, "--to-ref", "HEAD")
+
+    assert exit_code == 1
+    assert (
+        f"{BASELINE_FILE}: mock-data.baseline: (no baseline) -> 4 entries; adds "
+        "t/s.py:<module>:mock-object, t/s.py:test_s:mock-object, mock data the "
+        "code before the change does not have: "
+        "lets forbid-mock-data accept more existing mock data"
+    ) in out
+    assert "adopted" not in out
+
+
+COMPAT_BEFORE = (
+    "import os\nimport platform\nimport sys\nfrom typing import TYPE_CHECKING\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("added", "line", "why"),
+    [
+        (
+            "if sys.version_info >= (3, 11):  # pragma: no cover\n"
+            "    from typing import Self\n"
+            "else:  # pragma: no cover\n"
+            "    from typing_extensions import Self\n",
+            7,
+            "a branch on sys.version_info",
+        ),
+        (
+            "if sys.version_info[:2] < (3, 11):\n"
+            "    from typing_extensions import Self  # pragma: no cover\n",
+            6,
+            "a branch on sys.version_info",
+        ),
+        (
+            "try:\n"
+            "    import multipart  # pragma: no cover\n"
+            "except ImportError:  # pragma: no cover\n"
+            "    multipart = None\n",
+            6,
+            "an import guarded by `except ImportError`",
+        ),
+        (
+            "try:\n"
+            "    import tomllib\n"
+            "except (ImportError, ModuleNotFoundError):\n"
+            "    import tomli as tomllib  # pragma: no cover\n",
+            8,
+            "an `except ImportError` fallback",
+        ),
+        (
+            "if TYPE_CHECKING:  # pragma: no cover\n    from x import Y\n",
+            5,
+            "a branch on TYPE_CHECKING",
+        ),
+        (
+            "if sys.platform.startswith('win'):  # pragma: no cover\n"
+            "    import msvcrt\n",
+            5,
+            "a branch on sys.platform",
+        ),
+        (
+            "if not os.name == 'nt':\n    pass\nelse:  # pragma: no cover\n"
+            "    import nt\n",
+            7,
+            "a branch on os.name",
+        ),
+        (
+            "if platform.system() == 'Windows' or sys.platform == 'cygwin':\n"
+            "    SEP = ';'  # pragma: no cover\n",
+            6,
+            "a branch on platform.system",
+        ),
+    ],
+    ids=[
+        "version-branches",
+        "version-guarded-import",
+        "import-and-fallback",
+        "fallback-body",
+        "type-checking",
+        "platform",
+        "os-name-else",
+        "platform-system",
+    ],
+)
+def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
+    repo, capsys, added, line, why
+):
+    committed({"src/compat.py": COMPAT_BEFORE})
+    stage({"src/compat.py": COMPAT_BEFORE + added})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    text = (COMPAT_BEFORE + added).splitlines()[line - 1].strip()
+    assert (
+        f"src/compat.py:{line}: note: pragma.no-cover:src/compat.py: {text!r} is on "
+        f"{why}, code the test interpreter cannot run; not blocked"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("added", "line"),
+    [
+        ("from typing_extensions import Self  # pragma: no cover\n", 5),
+        ("if DEBUG:  # pragma: no cover\n    import pdb\n", 5),
+        (
+            "if sys.version_info >= (3, 11) and DEBUG:  # pragma: no cover\n    pass\n",
+            5,
+        ),
+        ("if sys.platform == PLATFORM:  # pragma: no cover\n    pass\n", 5),
+        (
+            "try:\n    import json\nexcept ValueError:  # pragma: no cover\n    pass\n",
+            7,
+        ),
+        (
+            "try:\n    value = int('3')  # pragma: no cover\n"
+            "except ImportError:\n    value = 0\n",
+            6,
+        ),
+        ("try:\n    import json\nexcept:  # pragma: no cover\n    pass\n", 7),
+        ("if sys.version_info >= (3, 11):  # pragma: no cover\n    def f(:\n", 5),
+    ],
+    ids=[
+        "unguarded-import",
+        "runtime-flag",
+        "version-and-flag",
+        "platform-against-a-name",
+        "other-exception",
+        "non-import-in-try",
+        "bare-except",
+        "does-not-parse",
+    ],
+)
+def test_a_pragma_on_code_the_test_run_could_execute_still_blocks(
+    repo, capsys, added, line
+):
+    committed({"src/compat.py": COMPAT_BEFORE})
+    stage({"src/compat.py": COMPAT_BEFORE + added})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    text = (COMPAT_BEFORE + added).splitlines()[line - 1].strip()
+    assert (
+        f"src/compat.py:{line}: pragma.no-cover:src/compat.py: (none) -> {text!r}; "
+        "excludes an added line from coverage"
+    ) in out
+    assert "not blocked" not in out
