@@ -42,6 +42,8 @@ def selection_after(
     assert tox_changed_tests.main(["--list", *argv]) == 0
     lines = capsys.readouterr().out.splitlines()
     selection = dict(line.split(": ", 1) for line in lines)
+    # The first line says which change the hook looks at, and why.
+    assert selection.pop("tox-changed-tests").startswith("checking ")
     assert selection.pop("selected with", made_with) == made_with
     return selection
 
@@ -180,6 +182,7 @@ def test_ignored_file_selects_nothing_and_tox_is_not_started(repo, capsys):
     assert tox_changed_tests.main(["--runner", "/nonexistent/tox"]) == 0
 
     assert capsys.readouterr().out == (
+        "tox-changed-tests: checking the staged change (no file names passed)\n"
         "tox-changed-tests: no tests affected by the staged change\n"
     )
 

@@ -94,6 +94,8 @@ def selection_after(
     assert tox_changed_tests.main(["--list", *argv]) == 0
     lines = capsys.readouterr().out.splitlines()
     selection = dict(line.split(": ", 1) for line in lines)
+    # The first line says which change the hook looks at, and why.
+    assert selection.pop("tox-changed-tests").startswith("checking ")
     made = selection.pop("selected with", None)
     assert made is None or re.fullmatch(made_with, made), made
     return selection
