@@ -8,9 +8,11 @@ checkout) and unpacked wherever a test wants its tree.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 # Pinned: each of these sdists ships its tests and its own configuration.
@@ -31,6 +33,8 @@ def sdist_archive(name: str, cache: Path) -> Path:
     archive = cache / f"{name}-{version}.tar.gz"
     if not archive.is_file():
         cache.mkdir(parents=True, exist_ok=True)
+        # Into a directory of this process first: test workers run in parallel.
+        download = Path(tempfile.mkdtemp(prefix="download-", dir=cache))
         subprocess.run(
             [
                 sys.executable,
@@ -43,10 +47,12 @@ def sdist_archive(name: str, cache: Path) -> Path:
                 "--no-deps",
                 f"{name}=={version}",
                 "-d",
-                str(cache),
+                str(download),
             ],
             check=True,
         )
+        os.replace(download / archive.name, archive)
+        shutil.rmtree(download)
     return archive
 
 
