@@ -22,7 +22,7 @@ from typing import Any
 
 from pre_commit.clientlib import InvalidConfigError, load_config
 
-from hooks import config, git
+from hooks import config, git, pytest_collection
 from hooks.baseline import Baseline
 from hooks.cli import HOOK_MODULES
 from hooks.errors import UserError
@@ -53,17 +53,7 @@ ROOT_FILES = frozenset(
         PRE_COMMIT_CONFIG,
     }
 )
-PYTEST_DEFAULT_NORECURSEDIRS = (
-    "*.egg",
-    ".*",
-    "_darcs",
-    "build",
-    "CVS",
-    "dist",
-    "node_modules",
-    "venv",
-    "{arch}",
-)
+PYTEST_DEFAULT_NORECURSEDIRS = pytest_collection.DEFAULT_NORECURSEDIRS
 COVERAGE_DEFAULT_EXCLUDE = (r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",)
 # addopts that keep tests from being collected or run.
 HIDING_OPTIONS = ("--ignore", "--ignore-glob", "--deselect", "-k", "-m", "-p")
