@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import git
+from hooks.cache import cache_directory
 from hooks.errors import UserError, quiet_on_closed_pipe, report
-from hooks.format_cache import cache_directory
 
 SAMPLE = Path(__file__).with_name("demo_project")
 # Every sample file carries this suffix, so that this repository's own hooks,

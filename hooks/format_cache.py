@@ -19,6 +19,7 @@ from pathlib import Path
 
 import hooks
 from hooks.atomic_write import write_atomically
+from hooks.cache import cache_directory
 
 # Files isort or black may read configuration from, in any directory they search.
 CONFIG_FILE_NAMES = (
@@ -31,16 +32,6 @@ CONFIG_FILE_NAMES = (
 # Directories where both tools stop searching upwards.
 PROJECT_MARKERS = (".git", ".hg")
 MAX_ENTRIES = 100_000
-
-
-def cache_directory() -> Path:
-    configured = os.environ.get("TESTWARDEN_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache"
-    )
-    return Path(base) / "testwarden"
 
 
 def _directories_searched(start: Path) -> Iterator[Path]:

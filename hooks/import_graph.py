@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import format_cache, git
+from hooks import cache, git
 from hooks.atomic_write import write_atomically
 
 CACHE_FORMAT = 1
@@ -262,7 +262,7 @@ def _parse_all(sources: list[bytes]) -> list[ParsedFile]:
 
 def _cache_file() -> Path:
     repository = hashlib.sha256(os.fsencode(git.repo_root())).hexdigest()[:16]
-    return format_cache.cache_directory() / f"import-graph-{repository}.json"
+    return cache.cache_directory() / f"import-graph-{repository}.json"
 
 
 def _read_cache(cache_file: Path) -> dict[str, ParsedFile]:

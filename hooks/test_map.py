@@ -44,7 +44,7 @@ from pathlib import Path
 
 from coverage import CoverageData
 
-from hooks import format_cache, git
+from hooks import cache, git
 from hooks.atomic_write import write_atomically
 from hooks.tox_runner import checkout_files
 
@@ -164,7 +164,7 @@ class StoredMap:
 
 def maps_directory(root: Path) -> Path:
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return format_cache.cache_directory() / "test-map" / digest
+    return cache.cache_directory() / "test-map" / digest
 
 
 def stored_maps(root: Path) -> list[StoredMap]:

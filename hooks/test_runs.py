@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hooks import format_cache
+from hooks import cache
 from hooks.atomic_write import write_atomically
 
 KEPT_RUNS = 16
@@ -69,7 +69,7 @@ def _age(seconds: float) -> str:
 
 def runs_directory(root: Path) -> Path:
     digest = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
-    return format_cache.cache_directory() / "test-runs" / digest
+    return cache.cache_directory() / "test-runs" / digest
 
 
 def _index_file(root: Path) -> Path:

@@ -28,7 +28,7 @@ from tox.config.source.discover import discover_source
 from tox.config.source.ini import IniSource
 from tox.report import HandledError
 
-from hooks import format_cache, git
+from hooks import cache, git
 from hooks.errors import UserError
 from hooks.import_graph import module_names
 from hooks.suite_inventory import display_path
@@ -200,7 +200,7 @@ def check_posargs(command: list[str], env_arguments: list[str], root: Path) -> N
     Asking tox costs a tox start-up (about half a second), so a passed check is
     remembered until the tox configuration or the way tox is started changes."""
     passed = (
-        format_cache.cache_directory()
+        cache.cache_directory()
         / "tox-posargs"
         / _posargs_check_key(command, env_arguments, root)
     )
