@@ -142,6 +142,10 @@ class Side:
     hook_filters: dict[str, Setting] = field(default_factory=dict)
     # tox.commands.<option> -> each value a pytest command in tox gives it.
     test_filters: dict[str, list[Setting]] = field(default_factory=dict)
+    # The tox environment each of test_filters' commands belongs to, in the
+    # same order, and every tox environment with commands.
+    test_filter_environments: dict[str, list[str]] = field(default_factory=dict)
+    tox_environments: set[str] = field(default_factory=set)
     exclusion_markers: tuple[str, ...] = COVERAGE_DEFAULT_EXCLUDE
     exemptions: tuple[config.GuardrailExemption, ...] = ()
     problems: list[str] = field(default_factory=list)
@@ -436,20 +440,25 @@ def pytest_arguments(words: Sequence[str]) -> list[str] | None:
 
 def _read_tox(side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]) -> None:
     side.test_filters = {f"tox.commands.{option}": [] for option in HIDING_OPTIONS}
-    for path, line, words in _tox_commands(texts, pyproject, side):
+    side.test_filter_environments = {key: [] for key in side.test_filters}
+    for path, line, words, environment in _tox_commands(texts, pyproject, side):
+        side.tox_environments.add(environment)
         arguments = pytest_arguments(words)
         for option, values in hiding_options(arguments or ()).items():
             for value in values:
                 side.test_filters[f"tox.commands.{option}"].append(
                     Setting(path, line, value)
                 )
+                side.test_filter_environments[f"tox.commands.{option}"].append(
+                    environment
+                )
 
 
 def _tox_commands(
     texts: dict[str, str], pyproject: Mapping[str, Any], side: Side
-) -> Iterable[tuple[str, int | None, list[str]]]:
-    """(file, line, words) of each command of every tox environment, from the
-    file tox reads its configuration from."""
+) -> Iterable[tuple[str, int | None, list[str], str]]:
+    """(file, line, words, environment section) of each command of every tox
+    environment, from the file tox reads its configuration from."""
     for path in TOX_FILES:
         if path not in texts:
             continue
@@ -488,7 +497,7 @@ def _toml_text(texts: dict[str, str], path: str, side: Side) -> dict[str, Any]:
 
 def _ini_tox_commands(
     path: str, text: str, parser: configparser.RawConfigParser, offset: int
-) -> Iterable[tuple[str, int | None, list[str]]]:
+) -> Iterable[tuple[str, int | None, list[str], str]]:
     for section in parser.sections():
         if section != "testenv" and not section.startswith("testenv:"):
             continue
@@ -504,7 +513,7 @@ def _ini_tox_commands(
                 continue
             words = _tox_command_words(command)
             if words:
-                yield path, command_line + offset, words
+                yield path, command_line + offset, words, section
             command, command_line = "", None
 
 
@@ -546,7 +555,7 @@ def _tox_command_words(command: str) -> list[str]:
 
 def _toml_tox_commands(
     path: str, text: str, tables: Mapping[str, Any], prefix: str = ""
-) -> Iterable[tuple[str, int | None, list[str]]]:
+) -> Iterable[tuple[str, int | None, list[str], str]]:
     environments = {"env_run_base": _table(tables, "env_run_base")}
     for name, table in _table(tables, "env").items():
         environments[f"env.{name}"] = table if isinstance(table, dict) else {}
@@ -555,7 +564,8 @@ def _toml_tox_commands(
         line = config.line_of(text, prefix + section, "commands")
         for command in commands if isinstance(commands, list) else []:
             if isinstance(command, list):
-                yield path, line, [word for word in command if isinstance(word, str)]
+                words = [word for word in command if isinstance(word, str)]
+                yield path, line, words, section
 
 
 def _read_pre_commit(side: Side, text: str | None) -> None:

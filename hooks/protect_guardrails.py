@@ -253,14 +253,18 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
 
 
 def added_test_filters(before: Side, after: Side) -> list[Finding]:
-    """Filters (--ignore, --deselect, -k, -m, ...) a pytest command in tox gains."""
+    """Filters (--ignore, --deselect, -k, -m, ...) a pytest command in tox gains.
+    A tox environment the change adds runs tests no run ran before: its
+    filters hide nothing (click's `stress` env runs `pytest -m stress`)."""
     findings = []
     for key, settings in after.test_filters.items():
         old_values = tuple(setting.value for setting in before.test_filters[key])
         new_values = tuple(setting.value for setting in settings)
         added = Counter(new_values) - Counter(old_values)
-        for setting in reversed(settings):  # the last ones are the most likely new
-            if added[setting.value] <= 0:
+        environments = after.test_filter_environments[key]
+        for setting, environment in reversed(list(zip(settings, environments))):
+            # The last ones are the most likely new.
+            if added[setting.value] <= 0 or environment not in before.tox_environments:
                 continue
             added[setting.value] -= 1
             findings.append(

@@ -954,6 +954,27 @@ def test_a_new_value_of_a_filter_tox_had_blocks_alone(repo, capsys):
     assert "adds a" not in out
 
 
+def test_a_new_tox_environment_that_runs_a_subset_hides_nothing(repo, capsys):
+    """click's stress env (777a89e232): a new env runs `pytest -m stress`; no
+    test any run ran before stops running. The same filter in an environment
+    that existed blocks."""
+    base = "[testenv]\ncommands = pytest {posargs}\n"
+    committed({"tox.ini": base})
+    stage({"tox.ini": base + "\n[testenv:stress]\ncommands = pytest -m stress\n"})
+
+    assert check(capsys) == (0, "")
+
+    commit("a stress env")
+    stage(
+        {"tox.ini": base + "\n[testenv:stress]\ncommands = pytest -m stress -k fast\n"}
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tox.ini:5: tox.commands.-k: (none) -> fast; adds fast" in out
+
+
 MOCKED_TEST = """\
 from unittest import mock
 
