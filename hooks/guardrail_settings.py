@@ -128,6 +128,9 @@ class Hook:
     line: int | None
 
 
+ToxPytestCommand = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass
 class Side:
     """Everything protect-guardrails compares, on one side of the change."""
@@ -142,10 +145,13 @@ class Side:
     hook_filters: dict[str, Setting] = field(default_factory=dict)
     # tox.commands.<option> -> each value a pytest command in tox gives it.
     test_filters: dict[str, list[Setting]] = field(default_factory=dict)
-    # The tox environment each of test_filters' commands belongs to, in the
-    # same order, and every tox environment with commands.
-    test_filter_environments: dict[str, list[str]] = field(default_factory=dict)
-    tox_environments: set[str] = field(default_factory=set)
+    # The pytest command of tox each of test_filters' values is given to, in
+    # the same order, and every pytest command of tox: (environment section
+    # and factors, the words before pytest's, pytest's without filters).
+    test_filter_commands: dict[str, list[ToxPytestCommand]] = field(
+        default_factory=dict
+    )
+    pytest_commands: set[ToxPytestCommand] = field(default_factory=set)
     exclusion_markers: tuple[str, ...] = COVERAGE_DEFAULT_EXCLUDE
     exemptions: tuple[config.GuardrailExemption, ...] = ()
     problems: list[str] = field(default_factory=list)
@@ -401,6 +407,23 @@ def hiding_options(addopts: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {option: tuple(values) for option, values in found.items()}
 
 
+def _without_hiding_options(arguments: Iterable[str]) -> list[str]:
+    """ARGUMENTS less the options hiding_options reads, and their values."""
+    kept = []
+    words = iter(arguments)
+    for word in words:
+        option, equals, _ = word.partition("=")
+        if option in HIDING_OPTIONS and equals and option.startswith("--"):
+            continue
+        if word in HIDING_OPTIONS:
+            next(words, "")
+            continue
+        if word[:2] in HIDING_OPTIONS and len(word) > 2:
+            continue
+        kept.append(word)
+    return kept
+
+
 def _read_pytest(
     side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]
 ) -> None:
@@ -440,18 +463,23 @@ def pytest_arguments(words: Sequence[str]) -> list[str] | None:
 
 def _read_tox(side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]) -> None:
     side.test_filters = {f"tox.commands.{option}": [] for option in HIDING_OPTIONS}
-    side.test_filter_environments = {key: [] for key in side.test_filters}
+    side.test_filter_commands = {key: [] for key in side.test_filters}
     for path, line, words, environment in _tox_commands(texts, pyproject, side):
-        side.tox_environments.add(environment)
         arguments = pytest_arguments(words)
+        if arguments is None:
+            continue
+        command = (
+            environment,
+            tuple(words[: len(words) - len(arguments)]),
+            tuple(_without_hiding_options(arguments)),
+        )
+        side.pytest_commands.add(command)
         for option, values in hiding_options(arguments or ()).items():
             for value in values:
                 side.test_filters[f"tox.commands.{option}"].append(
                     Setting(path, line, value)
                 )
-                side.test_filter_environments[f"tox.commands.{option}"].append(
-                    environment
-                )
+                side.test_filter_commands[f"tox.commands.{option}"].append(command)
 
 
 def _tox_commands(
@@ -513,7 +541,11 @@ def _ini_tox_commands(
                 continue
             words = _tox_command_words(command)
             if words:
-                yield path, command_line + offset, words, section
+                factors = _TOX_FACTORS.match(_TOX_COMMENT.sub("", command))
+                environment = section + (
+                    f" {factors.group().strip()}" if factors else ""
+                )
+                yield path, command_line + offset, words, environment
             command, command_line = "", None
 
 

@@ -46,14 +46,21 @@ def _is_interpreter_fact(node: ast.expr) -> bool:
     return _dotted(node) in _INTERPRETER_FACTS
 
 
-def interpreter_condition(test: ast.expr) -> str | None:
-    """What TEST depends on, when it depends only on the interpreter and platform."""
+def interpreter_condition(
+    test: ast.expr, flags: dict[str, str] | None = None
+) -> str | None:
+    """What TEST depends on, when it depends only on the interpreter and
+    platform. FLAGS: module names bound to such a condition (`PY_3_14_PLUS =
+    sys.version_info[:2] >= (3, 14)`) -> what they depend on."""
+    flags = flags or {}
     if _dotted(test) in _TYPE_CHECKING:
         return "TYPE_CHECKING"
+    if isinstance(test, ast.Name) and test.id in flags:
+        return flags[test.id]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return interpreter_condition(test.operand)
+        return interpreter_condition(test.operand, flags)
     if isinstance(test, ast.BoolOp):
-        conditions = [interpreter_condition(value) for value in test.values]
+        conditions = [interpreter_condition(value, flags) for value in test.values]
         return conditions[0] if all(conditions) else None
     if isinstance(test, ast.Compare):
         sides = [test.left, *test.comparators]
@@ -82,6 +89,22 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     )
 
 
+def _interpreter_flags(tree: ast.Module) -> dict[str, str]:
+    """Module-level names this file binds to an interpreter condition, in
+    order, so a flag built from another flag counts too."""
+    flags: dict[str, str] = {}
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            condition = interpreter_condition(statement.value, flags)
+            if condition:
+                flags[statement.targets[0].id] = condition
+    return flags
+
+
 def _lines(node: ast.AST) -> range:
     return range(node.lineno, (node.end_lineno or node.lineno) + 1)
 
@@ -94,9 +117,10 @@ def interpreter_only_lines(source: bytes) -> dict[int, str]:
     except (SyntaxError, ValueError):
         return {}
     reasons: dict[int, str] = {}
+    flags = _interpreter_flags(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.If):
-            condition = interpreter_condition(node.test)
+            condition = interpreter_condition(node.test, flags)
             if condition:
                 for line in _lines(node):
                     reasons.setdefault(line, f"a branch on {condition}")

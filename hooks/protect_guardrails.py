@@ -254,17 +254,19 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
 
 def added_test_filters(before: Side, after: Side) -> list[Finding]:
     """Filters (--ignore, --deselect, -k, -m, ...) a pytest command in tox gains.
-    A tox environment the change adds runs tests no run ran before: its
-    filters hide nothing (click's `stress` env runs `pytest -m stress`)."""
+    Only a command that ran before is narrowed: a pytest command the change
+    adds is a run added, and its filters hide nothing (click's new `stress`
+    env runs `pytest -m stress`; attrs' `mypy:` factor gained `pytest -k
+    test_mypy`). Commands are the same when only their filters differ."""
     findings = []
     for key, settings in after.test_filters.items():
         old_values = tuple(setting.value for setting in before.test_filters[key])
         new_values = tuple(setting.value for setting in settings)
         added = Counter(new_values) - Counter(old_values)
-        environments = after.test_filter_environments[key]
-        for setting, environment in reversed(list(zip(settings, environments))):
+        commands = after.test_filter_commands[key]
+        for setting, command in reversed(list(zip(settings, commands))):
             # The last ones are the most likely new.
-            if added[setting.value] <= 0 or environment not in before.tox_environments:
+            if added[setting.value] <= 0 or command not in before.pytest_commands:
                 continue
             added[setting.value] -= 1
             findings.append(

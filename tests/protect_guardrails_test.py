@@ -839,10 +839,8 @@ SETUP_CFG_TOX = "[tox:tox]\nenv_list = py\n\n[testenv]\ncommands = pytest tests\
         (
             "tox.ini",
             TOX_INI,
-            TOX_INI.replace(
-                "    coverage", "    py312: pytest -m 'not slow'\n    coverage"
-            ),
-            "tox.ini:8: tox.commands.-m: (none) -> not slow; adds not slow",
+            TOX_INI.replace("tests}  #", "tests} -m 'not slow'  #"),
+            "tox.ini:7: tox.commands.-m: (none) -> not slow; adds not slow",
         ),
         (
             "tox.ini",
@@ -926,6 +924,15 @@ def test_tox_commands_that_hide_tests_or_lower_thresholds_block(
             SETUP_CFG_TOX.replace("[tox:tox]", "[metadata]"),
             "[metadata]\n" "\n\n[testenv]\ncommands = pytest -k fast\n",
         ),
+        # A command added beside the suite's runs more, hides nothing (attrs
+        # 6879ffd11d: `mypy: pytest -k test_mypy`).
+        (
+            "tox.ini",
+            TOX_INI,
+            TOX_INI.replace(
+                "    coverage", "    py312: pytest -m 'not slow'\n    coverage"
+            ),
+        ),
     ],
     ids=[
         "more-options",
@@ -934,6 +941,7 @@ def test_tox_commands_that_hide_tests_or_lower_thresholds_block(
         "threshold-raised",
         "coverage-run-dropped",
         "setup.cfg-without-tox",
+        "added-factor-command",
     ],
 )
 def test_tox_commands_that_hide_nothing_pass(repo, capsys, path, before, after):
@@ -1101,6 +1109,15 @@ COMPAT_BEFORE = (
             6,
             "a branch on platform.system",
         ),
+        # attrs' _compat.py (7373d88f9b): a flag the module binds to a version test.
+        (
+            "PY_3_13_PLUS = sys.version_info[:2] >= (3, 13)\n"
+            "PY_3_14_PLUS = not PY_3_13_PLUS or sys.version_info[:2] >= (3, 14)\n"
+            "if PY_3_14_PLUS:  # pragma: no cover\n"
+            "    import annotationlib\n",
+            7,
+            "a branch on sys.version_info",
+        ),
     ],
     ids=[
         "version-branches",
@@ -1111,6 +1128,7 @@ COMPAT_BEFORE = (
         "platform",
         "os-name-else",
         "platform-system",
+        "module-level-version-flag",
     ],
 )
 def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
@@ -1135,6 +1153,11 @@ def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
         ("from typing_extensions import Self  # pragma: no cover\n", 5),
         ("if DEBUG:  # pragma: no cover\n    import pdb\n", 5),
         (
+            "DEBUG = os.environ.get('DEBUG') == '1'\n"
+            "if DEBUG:  # pragma: no cover\n    import pdb\n",
+            6,
+        ),
+        (
             "if sys.version_info >= (3, 11) and DEBUG:  # pragma: no cover\n    pass\n",
             5,
         ),
@@ -1154,6 +1177,7 @@ def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
     ids=[
         "unguarded-import",
         "runtime-flag",
+        "module-level-runtime-flag",
         "version-and-flag",
         "platform-against-a-name",
         "other-exception",
