@@ -17,6 +17,8 @@ or an entry in [tool.testwarden.forbid-skipped-tests].
 
 from __future__ import annotations
 
+import ast
+import posixpath
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from hooks.findings import HookReport
 from hooks.suite_inventory import (
     MODIFY_ITEMS_HOOK,
     ChangedTestFiles,
+    CollectionFilter,
     PairedTests,
     TestPair,
     collected_count,
@@ -134,6 +137,41 @@ def _disabled_tests(files: ChangedTestFiles, paired: PairedTests) -> list[Switch
     return switched_off
 
 
+def _ignored_path(conftest: str, item: CollectionFilter) -> str | None:
+    """The path a literal `collect_ignore` entry names (relative to its
+    conftest.py, as pytest reads it), or None for any other filter."""
+    if item.kind != "collect_ignore":
+        return None
+    try:
+        entry = ast.literal_eval(item.detail)
+    except (ValueError, SyntaxError):
+        return None
+    if not isinstance(entry, str):
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(conftest), entry))
+
+
+def _hides_no_existing_file(
+    conftest: str, item: CollectionFilter, files: ChangedTestFiles
+) -> bool:
+    """A `collect_ignore` entry for a file that did not exist before, or that a
+    conftest.py already ignored before (attrs moved its root conftest.py into
+    tests/), keeps no test from running that ran before."""
+    ignored = _ignored_path(conftest, item)
+    if ignored is None:
+        return False
+    ignored_before = {
+        _ignored_path(path, entry)
+        for path, inventory in files.before.items()
+        for entry in inventory.filters
+    }
+    existed = any(
+        ignored == path or path.startswith(ignored + "/")
+        for path in git.tracked_blobs(files.change_set.before_rev)
+    )
+    return ignored in ignored_before or not existed
+
+
 def _added_filters(files: ChangedTestFiles) -> list[SwitchedOff]:
     before_path_of = {
         after: before for before, after in files.after_path.items() if after
@@ -149,6 +187,8 @@ def _added_filters(files: ChangedTestFiles) -> list[SwitchedOff]:
             if extra[(item.kind, item.detail)] <= 0:
                 continue
             extra[(item.kind, item.detail)] -= 1
+            if _hides_no_existing_file(after_path, item, files):
+                continue
             if item.kind == MODIFY_ITEMS_HOOK:
                 message = (
                     f"{MODIFY_ITEMS_HOOK} now deselects or skips tests: {item.detail}"

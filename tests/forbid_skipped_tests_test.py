@@ -471,6 +471,7 @@ def test_a_configured_exemption_lets_a_skip_and_a_filter_through(repo, capsys):
     committed(
         {
             "tests/test_core.py": BASE,
+            "vendor/test_vendored.py": "def test_vendored():\n    assert True\n",
             "pyproject.toml": """\
             [tool.testwarden.forbid-skipped-tests]
             allow = [
@@ -567,3 +568,40 @@ def test_renaming_a_test_to_a_name_pytest_still_collects_passes(repo, capsys):
     staged({"tests/test_core.py": BASE.replace("test_render", "test_render_output")})
 
     assert check(capsys) == (0, "")
+
+
+def test_a_collect_ignore_entry_that_hides_no_test_that_ran_passes(repo, capsys):
+    """attrs 61e8179545: the root conftest.py moves into tests/ with its
+    entry, and ignores a test file the same change adds (on old Pythons)."""
+    committed(
+        {
+            "conftest.py": 'collect_ignore = ["tests/test_match.py"]\n',
+            "tests/test_match.py": BASE,
+            "tests/test_core.py": BASE,
+        }
+    )
+    git("mv", "conftest.py", "tests/conftest.py")
+    staged(
+        {
+            "tests/conftest.py": 'collect_ignore = ["test_match.py"]\n'
+            "if OLD_PYTHON:\n"
+            '    collect_ignore.append("test_forward.py")\n',
+            "tests/test_forward.py": BASE,
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+    commit("moved")
+    staged(
+        {
+            "tests/conftest.py": 'collect_ignore = ["test_match.py", "test_core.py"]\n'
+            "if OLD_PYTHON:\n"
+            '    collect_ignore.append("test_forward.py")\n'
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "tests/conftest.py:1: collect_ignore gains 'test_core.py'" in out
