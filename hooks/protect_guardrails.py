@@ -114,8 +114,36 @@ def _finding(guardrail: str, before: Setting, after: Setting, weakens: str) -> F
     )
 
 
-def weakened_settings(before: Side, after: Side) -> list[Finding]:
-    """Thresholds lowered, entries added that hide things, entries removed that show them."""
+_MARKER_EXPRESSION_WORDS = frozenset({"and", "or", "not"})
+
+
+def _marker_names(expression: str) -> set[str]:
+    """The markers a `-m` expression names: `not stress and slow` -> stress, slow."""
+    return set(re.findall(r"[A-Za-z_]\w*", expression)) - _MARKER_EXPRESSION_WORDS
+
+
+def markers_used_in(revision: str) -> Callable[[str], bool]:
+    """Whether any Python file of REVISION's tree marks a test with a marker
+    (`mark.NAME`); the tree is read once, on the first question."""
+    texts: list[bytes] = []
+
+    def used(name: str) -> bool:
+        if not texts:
+            blobs = git.tracked_blobs(revision)
+            python = [blob for path, blob in blobs.items() if path.endswith(".py")]
+            texts.append(b"\n".join(git.read_blobs(python).values()))
+        pattern = rb"\bmark\.%s\b" % re.escape(name.encode())
+        return re.search(pattern, texts[0]) is not None
+
+    return used
+
+
+def weakened_settings(
+    before: Side, after: Side, marker_used_before: Callable[[str], bool] | None = None
+) -> list[Finding]:
+    """Thresholds lowered, entries added that hide things, entries removed that
+    show them. An `-m` filter on markers no test carried before hides no test
+    that ran (click's `-m 'not stress'` beside its new stress tests)."""
     findings = [
         _finding(key, before.thresholds[key], setting, WEAKENS[key])
         for key, setting in after.thresholds.items()
@@ -123,6 +151,10 @@ def weakened_settings(before: Side, after: Side) -> list[Finding]:
     ]
     for key, setting in after.widenable.items():
         added = Counter(setting.value) - Counter(before.widenable[key].value)
+        if key == "pytest.addopts.-m" and marker_used_before is not None:
+            for expression in list(added):
+                if not any(map(marker_used_before, _marker_names(expression))):
+                    del added[expression]
         if added:
             weakens = WEAKENS[key.rpartition(".")[0] if "addopts" in key else key]
             shown = _shown(tuple(added.elements()))
@@ -442,7 +474,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     )
     report.notes.extend(excused_pragmas)
     findings = [
-        *weakened_settings(before, after),
+        *weakened_settings(before, after, markers_used_in(change_set.before_rev)),
         *weakened_hooks(before, after),
         *added_test_filters(before, after),
         *lowered_command_thresholds(change_set),

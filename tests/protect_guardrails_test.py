@@ -290,6 +290,29 @@ def test_addopts_that_hide_tests_block(repo, capsys, addopts, guardrail):
     assert "keeps tests from being collected or run" in out
 
 
+def test_an_m_filter_blocks_only_on_markers_tests_carried_before(repo, capsys):
+    """click 777a89e232: `-m 'not stress'` beside the stress tests it adds
+    hides no test that ran; the same filter on a marker tests had blocks."""
+    slow_test = "import pytest\n\n\n@pytest.mark.slow\ndef test_big():\n    pass\n"
+    committed({"pytest.ini": "[pytest]\naddopts = -ra\n", "tests/test_a.py": slow_test})
+    stress_test = slow_test.replace("slow", "stress").replace("big", "race")
+    stage(
+        {
+            "pytest.ini": "[pytest]\naddopts = -ra -m 'not stress'\n",
+            "tests/test_stress.py": stress_test,
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+    stage({"pytest.ini": "[pytest]\naddopts = -ra -m 'not stress and not slow'\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert "pytest.ini:2: pytest.addopts.-m: (none) -> not stress and not slow" in out
+
+
 def test_addopts_that_hide_nothing_pass(repo, capsys):
     committed({"tox.ini": "[pytest]\naddopts = -ra --ignore=build\n"})
     stage({"tox.ini": "[pytest]\naddopts = -ra -x -p pytest_cov\n"})
