@@ -201,6 +201,51 @@ def blocked_findings(
     return sorted(blocked, key=lambda finding: (finding.path, finding.line))
 
 
+# A finding by what it is, wherever it is: its function, rule and source lines.
+MoveKey = tuple[str, str, tuple[str, ...]]
+
+
+def move_key(finding: Finding, source: bytes) -> MoveKey:
+    lines = source.decode("utf-8", "replace").splitlines()
+    span = {*range(finding.line, finding.end_line + 1), finding.evidence_line}
+    text = tuple(
+        lines[line - 1].strip() for line in sorted(span) if 0 < line <= len(lines)
+    )
+    return finding.function, finding.rule, text
+
+
+def without_moved(
+    blocked: Sequence[Finding],
+    findings: Sequence[Finding],
+    added: Mapping[str, set[int]],
+    sources: Mapping[str, bytes],
+    before: Counter[MoveKey],
+) -> list[Finding]:
+    """BLOCKED less the findings the change moved rather than added: the same
+    code (function, rule, lines) the changed files had before and no longer
+    have where it was, now on added lines, in the same file or another one
+    (a test moved to a new file). An edit of the code is not a move. SOURCES
+    holds the changed Python files after the change."""
+    moved = before - Counter(
+        move_key(finding, sources[finding.path])
+        for finding in findings
+        if finding.path in sources
+        and not finding.is_added(added.get(finding.path, set()))
+    )
+    kept = []
+    for finding in blocked:
+        key = (
+            move_key(finding, sources[finding.path])
+            if finding.path in sources
+            else None
+        )
+        if key is not None and moved[key] > 0:
+            moved[key] -= 1
+        else:
+            kept.append(finding)
+    return kept
+
+
 def read_baseline(
     change_set: git.ChangeSet, path: str
 ) -> tuple[Baseline, bytes | None]:
@@ -268,6 +313,24 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     )
     added = _added_lines(change_set, scanned)
     blocked = blocked_findings(scanned.findings(), added, baseline)
+    if blocked and change_set.has_before_side:
+        changes = [
+            change
+            for change in change_set.changes
+            if change.path in added and change.path.endswith(".py")
+        ]
+        before_paths = [
+            change.old_path or change.path
+            for change in change_set.changes
+            if change.old_blob and (change.old_path or change.path).endswith(".py")
+        ]
+        blocked = without_moved(
+            blocked,
+            scanned.findings(),
+            added,
+            change_set.read_after(changes),
+            _findings_by_move_key(change_set.before_rev, before_paths, config),
+        )
     report = HookReport(HOOK_ID)
     for path, line, message in scanned.errors:
         report.block("unreadable", path, line, message)
@@ -341,10 +404,10 @@ def write_baseline(config: Config) -> int:
     return 0
 
 
-def existing_findings(
+def _scan_tree(
     revision: str, paths: Iterable[str], config: Config
-) -> Counter[Key]:
-    """What `testwarden baseline` would record for PATHS in REVISION's tree."""
+) -> tuple[git.ChangeSet, Scan]:
+    """PATHS of REVISION's tree, analysed as if added."""
     blobs = git.tracked_blobs(revision)
     changes = tuple(
         git.FileChange(git.ADDED, path, None, None, blobs[path], "000000", "100644")
@@ -352,8 +415,25 @@ def existing_findings(
         if path in blobs
     )
     tree = git.ChangeSet(git.ALL_FILES, git.empty_tree(), revision, changes)
-    scanned = scan(tree, config, config.hook(CONFIG_TABLE)["baseline"])
+    return tree, scan(tree, config, config.hook(CONFIG_TABLE)["baseline"])
+
+
+def existing_findings(
+    revision: str, paths: Iterable[str], config: Config
+) -> Counter[Key]:
+    """What `testwarden baseline` would record for PATHS in REVISION's tree."""
+    _, scanned = _scan_tree(revision, paths, config)
     return Counter(finding.key() for finding in scanned.findings())
+
+
+def _findings_by_move_key(
+    revision: str, paths: Iterable[str], config: Config
+) -> Counter[MoveKey]:
+    tree, scanned = _scan_tree(revision, paths, config)
+    sources = tree.read_after(list(tree.changes))
+    return Counter(
+        move_key(finding, sources[finding.path]) for finding in scanned.findings()
+    )
 
 
 @quiet_on_closed_pipe

@@ -340,6 +340,7 @@ def added_exclusions(
         if change.path.endswith(".py") and change.new_blob and not change.is_symlink
     ]
     contents = change_set.read_after(changes)
+    contents_before = change_set.read_before(changes)
     findings, notes = [], []
     for change in changes:
         source = contents[change.path].decode(errors="replace")
@@ -364,9 +365,16 @@ def added_exclusions(
         excused = (
             interpreter_only_lines(contents[change.path]) if pragmas & added else {}
         )
+        carried = _carried_pragmas(
+            contents_before.get(change.old_path or change.path, b""),
+            markers,
+            [lines[number - 1] for number in pragmas - added],
+        )
         for number in sorted(pragmas & added):
             shown = repr(lines[number - 1].strip())
-            if number in excused:
+            if carried[lines[number - 1].strip()] > 0:
+                carried[lines[number - 1].strip()] -= 1
+            elif number in excused:
                 notes.append(
                     f"{change.path}:{number}: note: pragma.no-cover:{change.path}: "
                     f"{shown} is on {excused[number]}, code the test interpreter "
@@ -398,6 +406,20 @@ def added_exclusions(
                 )
             )
     return findings, notes
+
+
+def _carried_pragmas(
+    before: bytes, markers: Sequence[re.Pattern[str]], in_place: Sequence[str]
+) -> Counter[str]:
+    """Excluded lines (stripped) the file had before and no longer has where
+    they were: an added line that is one of them was moved or re-indented,
+    and excludes nothing new."""
+    excluded_before = Counter(
+        line.strip()
+        for line in before.decode(errors="replace").splitlines()
+        if any(marker.search(line) for marker in markers)
+    )
+    return excluded_before - Counter(line.strip() for line in in_place)
 
 
 def adopted_baseline(

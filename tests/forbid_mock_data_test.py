@@ -121,6 +121,38 @@ def test_an_edit_inside_a_fabricated_fixture_counts_as_adding_it(repo, capsys):
     assert output.startswith("tests/conftest.py:4: fabricated-fixture")
 
 
+STUBBED_TEST = (
+    "def test_env(monkeypatch):\n"
+    "    monkeypatch.setattr(os, 'getcwd', lambda: '/nowhere')\n"
+    "    assert os.getcwd() == '/nowhere'\n"
+)
+OTHER_TEST = "def test_other():\n    assert True\n"
+
+
+@pytest.mark.parametrize(
+    ("moved", "blocked"),
+    [
+        (STUBBED_TEST, []),
+        (STUBBED_TEST.replace("'/nowhere')", "'/elsewhere')"), [2]),
+        (STUBBED_TEST + "\n\n" + STUBBED_TEST.replace("test_env", "test_copy"), [7]),
+    ],
+    ids=["moved", "moved-and-edited", "moved-and-copied"],
+)
+def test_mock_data_moved_to_another_file_is_not_new_but_an_edit_or_a_copy_is(
+    repo, capsys, moved, blocked
+):
+    stage({"tests/test_a.py": "import os\n\n\n" + STUBBED_TEST + "\n\n" + OTHER_TEST})
+    base = commit("base")
+    stage({"tests/test_a.py": OTHER_TEST, "tests/test_b.py": "import os\n\n\n" + moved})
+    commit("split the tests")
+
+    code, output = run(capsys, "--from-ref", base, "--to-ref", "HEAD")
+
+    assert code == (1 if blocked else 0)
+    found = [line for line in output.splitlines() if ": monkeypatch-stub:" in line]
+    assert [int(line.split(":")[1]) - 3 for line in found] == blocked
+
+
 def test_a_range_checks_what_the_branch_adds(repo, capsys):
     stage({"tests/test_db.py": REAL_TEST})
     base = commit("base")

@@ -1170,6 +1170,63 @@ def test_a_pragma_on_code_only_another_interpreter_runs_passes_with_a_note(
     ) in out
 
 
+PRAGMA_BEFORE = (
+    "def connect(context):\n"
+    "    if FLAG:  # pragma: no cover\n"
+    "        try:\n"
+    "            context.auth = True\n"
+    "        except AttributeError:  # pragma: no cover\n"
+    "            pass\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "blocked"),
+    [
+        (
+            "def connect(context):\n"
+            "    try:\n"
+            "        context.auth = True\n"
+            "    except AttributeError:  # pragma: no cover\n"
+            "        pass\n",
+            [],
+        ),
+        (
+            "def connect(context):\n"
+            "    try:\n"
+            "        context.auth = True\n"
+            "    except AttributeError:  # pragma: no cover\n"
+            "        pass\n"
+            "    try:\n"
+            "        context.strict = True\n"
+            "    except AttributeError:  # pragma: no cover\n"
+            "        pass\n",
+            [8],
+        ),
+        (
+            "def connect(context):\n"
+            "    try:\n"
+            "        context.auth = True\n"
+            "    except (AttributeError, TypeError):  # pragma: no cover\n"
+            "        pass\n",
+            [4],
+        ),
+    ],
+    ids=["re-indented", "re-indented-and-copied", "edited"],
+)
+def test_a_pragma_line_the_file_had_before_is_not_new_but_a_copy_or_an_edit_is(
+    repo, capsys, after, blocked
+):
+    committed({"src/app.py": PRAGMA_BEFORE})
+    stage({"src/app.py": after})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == (1 if blocked else 0)
+    found = [line for line in out.splitlines() if ": pragma.no-cover:" in line]
+    assert [int(line.split(":")[1]) for line in found] == blocked
+
+
 @pytest.mark.parametrize(
     ("added", "line"),
     [
