@@ -16,7 +16,7 @@ from hooks import check, coverage_gate
 from hooks.errors import UserError
 from hooks.import_graph import module_names
 from hooks.tox_runner import checkout_files, load_coverage
-from tests.helpers import add, commit, git, write
+from tests.helpers import add, commit, git, stage, write
 
 TOX_INI = """\
 [tox]
@@ -59,12 +59,6 @@ def project(repo, use_tox) -> Path:
     add(".")
     commit("project")
     return repo
-
-
-def stage(files: dict[str, str]) -> None:
-    for path, text in files.items():
-        write(path, text)
-        add(path)
 
 
 def test_uncovered_new_code_is_rejected_with_its_lines(project, capfd):

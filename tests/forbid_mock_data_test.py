@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hooks import cli, forbid_mock_data
-from tests.helpers import add, commit, git, write
+from tests.helpers import add, commit, git, stage, write
 
 BASELINE = ".testwarden-mock-data-baseline.json"
 MOCK_IMPORT = "from unittest import mock\n"
@@ -32,12 +32,6 @@ def run(capsys, *argv: str) -> tuple[int, str]:
     code = forbid_mock_data.main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out + captured.err
-
-
-def stage(files: dict[str, str | bytes]) -> None:
-    for path, text in files.items():
-        write(path, text)
-    add(*files)
 
 
 def baseline_entries() -> list[dict]:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from hooks import forbid_skipped_tests
-from tests.helpers import add, commit, git, write
+from tests.helpers import add, commit, committed, git, stage, write
 
 BASE = """\
 import unittest
@@ -33,20 +31,9 @@ def check(capsys, *argv: str) -> tuple[int, str]:
     return exit_code, captured.out + captured.err
 
 
-def staged(files: dict[str, str]) -> None:
-    for path, text in files.items():
-        write(path, textwrap.dedent(text))
-    add(".")
-
-
-def committed(files: dict[str, str], message: str = "base") -> str:
-    staged(files)
-    return commit(message)
-
-
 def test_exemption_words_inside_a_string_are_not_an_exemption(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse",
@@ -64,7 +51,7 @@ def test_exemption_words_inside_a_string_are_not_an_exemption(repo, capsys):
 
 def test_a_new_skip_marker_on_an_existing_test_is_rejected(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse", '@pytest.mark.skip(reason="flaky")\ndef test_parse'
@@ -89,7 +76,7 @@ def test_a_new_skip_marker_on_an_existing_test_is_rejected(repo, capsys):
 
 def test_a_skip_with_its_replacement_in_the_same_file_passes(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse", "@pytest.mark.xfail\ndef test_parse"
@@ -113,7 +100,7 @@ def test_a_skip_with_its_replacement_in_the_same_file_passes(repo, capsys):
 
 def test_a_replacement_can_live_in_a_new_test_file(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse", "@unittest.skip('later')\ndef test_parse"
@@ -130,7 +117,7 @@ def test_a_replacement_can_live_in_a_new_test_file(repo, capsys):
 
 def test_a_new_test_that_is_itself_skipped_replaces_nothing(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse", "@pytest.mark.skip\ndef test_parse"
@@ -199,7 +186,7 @@ def test_a_new_test_that_is_itself_skipped_replaces_nothing(repo, capsys):
 )
 def test_every_way_of_skipping_is_recognised(repo, capsys, edit, line, marker):
     committed({"tests/test_core.py": BASE})
-    staged({"tests/test_core.py": BASE.replace(*edit)})
+    stage({"tests/test_core.py": BASE.replace(*edit)})
 
     exit_code, out = check(capsys)
 
@@ -210,7 +197,7 @@ def test_every_way_of_skipping_is_recognised(repo, capsys, edit, line, marker):
 
 def test_module_level_skips_switch_off_every_test(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "import pytest\n",
@@ -239,7 +226,7 @@ def test_a_module_pytestmark_is_one_finding_naming_how_many_tests(repo, capsys):
         f"\ndef test_{n}():\n    assert {n} == {n}\n" for n in range(27)
     )
     committed({"tests/test_many.py": many})
-    staged(
+    stage(
         {
             "tests/test_many.py": many.replace(
                 "import pytest\n", "import pytest\n\npytestmark = pytest.mark.skip\n"
@@ -259,7 +246,7 @@ def test_a_module_pytestmark_is_one_finding_naming_how_many_tests(repo, capsys):
 
 def test_the_allow_example_names_the_blocked_test_and_works(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "    def test_get", "    @pytest.mark.skip\n    def test_get"
@@ -288,7 +275,7 @@ def test_one_skipped_parametrize_case_counts_as_one(repo, capsys):
         assert n
     """
     committed({"tests/test_table.py": table})
-    staged(
+    stage(
         {
             "tests/test_table.py": table.replace(
                 "2, 3]", "pytest.param(2, marks=pytest.mark.xfail), 3]"
@@ -310,7 +297,7 @@ def test_changing_the_condition_of_an_existing_skip_passes(repo, capsys):
         "def test_parse", "@pytest.mark.skipif(OLD, reason='x')\ndef test_parse"
     )
     committed({"tests/test_core.py": skipped})
-    staged({"tests/test_core.py": skipped.replace("OLD", "NEW")})
+    stage({"tests/test_core.py": skipped.replace("OLD", "NEW")})
 
     assert check(capsys) == (0, "")
 
@@ -333,7 +320,7 @@ def test_renaming_or_commenting_out_a_test_is_rejected(
     repo, capsys, old, new, expected
 ):
     committed({"tests/test_core.py": BASE})
-    staged({"tests/test_core.py": BASE.replace(old, new)})
+    stage({"tests/test_core.py": BASE.replace(old, new)})
 
     exit_code, out = check(capsys)
 
@@ -345,7 +332,7 @@ def test_renaming_or_commenting_out_a_test_is_rejected(
 def test_a_deleted_test_is_left_to_forbid_test_deletion(repo, capsys):
     committed({"tests/test_core.py": BASE, "tests/test_gone.py": BASE})
     git("rm", "--quiet", "tests/test_gone.py")
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 'def test_render():\n    assert render(1) == "1"\n', ""
@@ -359,7 +346,7 @@ def test_a_deleted_test_is_left_to_forbid_test_deletion(repo, capsys):
 def test_a_skip_added_while_moving_a_test_is_caught(repo, capsys):
     committed({"tests/test_core.py": BASE, "tests/test_other.py": "x = 1\n"})
     git("rm", "--quiet", "tests/test_core.py")
-    staged(
+    stage(
         {
             "tests/test_other.py": BASE.replace(
                 "def test_parse", "@pytest.mark.skip\ndef test_parse"
@@ -387,7 +374,7 @@ def pytest_collection_modifyitems(config, items):
 
 def test_new_collection_filters_in_a_conftest_are_rejected(repo, capsys):
     committed({"conftest.py": CONFTEST, "tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "conftest.py": CONFTEST.replace(
                 '"setup.py"]', '"setup.py", "tests/test_core.py"]'
@@ -419,16 +406,16 @@ def test_new_collection_filters_in_a_conftest_are_rejected(repo, capsys):
 
 
 def test_existing_filters_and_the_first_commit_pass(repo, capsys):
-    staged({"conftest.py": CONFTEST + "    del items[0]\n", "tests/test_core.py": BASE})
+    stage({"conftest.py": CONFTEST + "    del items[0]\n", "tests/test_core.py": BASE})
     assert check(capsys) == (0, "")
     commit("first")
-    staged({"conftest.py": CONFTEST + "    del items[0]\n\nx = 1\n"})
+    stage({"conftest.py": CONFTEST + "    del items[0]\n\nx = 1\n"})
     assert check(capsys) == (0, "")
 
 
 def test_inline_allow_skip_with_a_reason_is_an_exemption(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse",
@@ -451,7 +438,7 @@ def test_inline_allow_skip_with_a_reason_is_an_exemption(repo, capsys):
 
 def test_inline_allow_skip_without_a_reason_is_rejected(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "def test_parse",
@@ -481,7 +468,7 @@ def test_a_configured_exemption_lets_a_skip_and_a_filter_through(repo, capsys):
             """,
         }
     )
-    staged(
+    stage(
         {
             "tests/test_core.py": BASE.replace(
                 "class TestClient", "@pytest.mark.skip\nclass TestClient"
@@ -500,7 +487,7 @@ def test_a_configured_exemption_lets_a_skip_and_a_filter_through(repo, capsys):
 
 def test_unparsable_files_are_reported_after_and_noted_before(repo, capsys):
     committed({"tests/test_a.py": "def test_a(:\n", "tests/test_b.py": BASE})
-    staged({"tests/test_a.py": "def test_a():\n    pass\n", "tests/test_b.py": "if\n"})
+    stage({"tests/test_a.py": "def test_a():\n    pass\n", "tests/test_b.py": "if\n"})
 
     exit_code, out = check(capsys)
 
@@ -565,7 +552,7 @@ def test_range_mode_from_the_command_line_and_from_pre_commit(
 
 def test_renaming_a_test_to_a_name_pytest_still_collects_passes(repo, capsys):
     committed({"tests/test_core.py": BASE})
-    staged({"tests/test_core.py": BASE.replace("test_render", "test_render_output")})
+    stage({"tests/test_core.py": BASE.replace("test_render", "test_render_output")})
 
     assert check(capsys) == (0, "")
 
@@ -581,7 +568,7 @@ def test_a_collect_ignore_entry_that_hides_no_test_that_ran_passes(repo, capsys)
         }
     )
     git("mv", "conftest.py", "tests/conftest.py")
-    staged(
+    stage(
         {
             "tests/conftest.py": 'collect_ignore = ["test_match.py"]\n'
             "if OLD_PYTHON:\n"
@@ -593,7 +580,7 @@ def test_a_collect_ignore_entry_that_hides_no_test_that_ran_passes(repo, capsys)
     assert check(capsys) == (0, "")
 
     commit("moved")
-    staged(
+    stage(
         {
             "tests/conftest.py": 'collect_ignore = ["test_match.py", "test_core.py"]\n'
             "if OLD_PYTHON:\n"

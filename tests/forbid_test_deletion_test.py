@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hooks import forbid_test_deletion
-from tests.helpers import add, commit, git, write
+from tests.helpers import add, commit, committed, git, stage, write
 
 TWO_TESTS = """\
 def test_one():
@@ -27,20 +27,9 @@ def check(capsys, *argv: str) -> tuple[int, str]:
     return exit_code, captured.out + captured.err
 
 
-def staged(files: dict[str, str | bytes]) -> None:
-    for path, text in files.items():
-        write(path, textwrap.dedent(text) if isinstance(text, str) else text)
-    add(".")
-
-
 def move(source: str, destination: str) -> None:
     Path(destination).parent.mkdir(parents=True, exist_ok=True)
     git("mv", source, destination)
-
-
-def committed(files: dict[str, str | bytes], message: str = "base") -> str:
-    staged(files)
-    return commit(message)
 
 
 def test_deleting_a_test_file_names_each_test_and_its_last_revision(repo, capsys):
@@ -69,7 +58,7 @@ def test_a_pure_move_between_test_paths_passes(repo, capsys):
 def test_tests_moved_to_another_file_with_edits_pass(repo, capsys):
     committed({"tests/test_math.py": TWO_TESTS, "tests/test_other.py": "x = 1\n"})
     git("rm", "--quiet", "tests/test_math.py")
-    staged({"tests/test_other.py": """\
+    stage({"tests/test_other.py": """\
             class TestMoved:
                 def test_one(self):
                     assert "rewritten"
@@ -224,7 +213,7 @@ def test_a_renamed_argument_list_that_loses_cases_is_counted(repo, capsys):
 def test_deleting_a_conftest_is_rejected_even_when_tests_grow(repo, capsys):
     committed({"tests/conftest.py": "import pytest\n", "tests/test_a.py": TWO_TESTS})
     git("rm", "--quiet", "tests/conftest.py")
-    staged({"tests/test_a.py": TWO_TESTS + "\ndef test_three():\n    pass\n"})
+    stage({"tests/test_a.py": TWO_TESTS + "\ndef test_three():\n    pass\n"})
 
     exit_code, out = check(capsys)
 
@@ -236,7 +225,7 @@ def test_deleting_a_conftest_is_rejected_even_when_tests_grow(repo, capsys):
 def test_emptying_a_conftest_is_rejected_and_moving_it_passes(repo, capsys):
     committed({"tests/conftest.py": "import pytest\n", "conftest.py": "x = 1\n"})
     move("tests/conftest.py", "tests/unit/conftest.py")
-    staged({"conftest.py": "\n"})
+    stage({"conftest.py": "\n"})
 
     exit_code, out = check(capsys)
 
@@ -260,7 +249,7 @@ def test_an_exemption_with_a_reason_lets_a_removal_through(repo, capsys):
         }
     )
     git("rm", "--quiet", "tests/test_legacy.py")
-    staged({"tests/test_api.py": "def test_one():\n    assert 1\n"})
+    stage({"tests/test_api.py": "def test_one():\n    assert 1\n"})
 
     exit_code, out = check(capsys)
 
@@ -499,7 +488,7 @@ def test_pre_push_through_real_pre_commit(repo, project_root, tmp_path):
 
 def test_the_allow_example_names_the_removed_test_and_works(repo, capsys):
     committed({"tests/test_math.py": TWO_TESTS})
-    staged({"tests/test_math.py": TWO_TESTS.split("\n\n\n")[0] + "\n"})
+    stage({"tests/test_math.py": TWO_TESTS.split("\n\n\n")[0] + "\n"})
     exit_code, out = check(capsys)
     assert exit_code == 1
     [example] = [line.strip() for line in out.splitlines() if "allow = " in line]
@@ -533,7 +522,7 @@ def test_a_rename_off_python_files_loses_its_tests(repo, capsys):
 
 def test_a_rename_the_after_side_configuration_collects_passes(repo, capsys):
     committed({"pytest.ini": PYTEST_INI, "tests/test_basic.py": TWO_TESTS})
-    staged({"pytest.ini": PYTEST_INI.replace("test_*.py", "test_*.py check_*.py")})
+    stage({"pytest.ini": PYTEST_INI.replace("test_*.py", "test_*.py check_*.py")})
     move("tests/test_basic.py", "tests/check_basic.py")
 
     assert check(capsys) == (0, "")
@@ -569,7 +558,7 @@ def test_a_new_collect_ignore_entry_loses_the_tests_of_an_unchanged_file(repo, c
             "tests/conftest.py": "collect_ignore = []\n",
         }
     )
-    staged({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
+    stage({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
 
     exit_code, out = check(capsys)
 
@@ -585,7 +574,7 @@ def test_a_new_collect_ignore_entry_loses_the_tests_of_an_unchanged_file(repo, c
 
 def test_a_configuration_change_that_stops_collection_is_caught(repo, capsys):
     committed({"tox.ini": "[pytest]\n", "tests/test_basic.py": TWO_TESTS})
-    staged({"tox.ini": "[pytest]\nnorecursedirs = tests\n"})
+    stage({"tox.ini": "[pytest]\nnorecursedirs = tests\n"})
 
     exit_code, out = check(capsys)
 
@@ -603,14 +592,14 @@ def test_dropping_a_collect_ignore_entry_or_editing_an_ignored_file_passes(
             "tests/conftest.py": 'collect_ignore = ["test_basic.py", "test_x.py"]\n',
         }
     )
-    staged({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
+    stage({"tests/conftest.py": 'collect_ignore = ["test_basic.py"]\n'})
 
     assert check(capsys) == (0, "")
 
 
 def test_editing_a_file_and_the_configuration_that_stops_collecting_it(repo, capsys):
     committed({"setup.cfg": "[tool:pytest]\n", "tests/test_basic.py": TWO_TESTS})
-    staged(
+    stage(
         {
             "setup.cfg": "[tool:pytest]\npython_files = check_*.py\n",
             "tests/test_basic.py": TWO_TESTS + "\n# edited\n",
@@ -629,7 +618,7 @@ def test_editing_a_file_and_the_configuration_that_stops_collecting_it(repo, cap
 
 def test_a_new_computed_collect_ignore_is_reported(repo, capsys):
     committed({"tests/test_basic.py": TWO_TESTS, "tests/conftest.py": ""})
-    staged({"tests/conftest.py": "import os\n\ncollect_ignore = os.listdir('.')\n"})
+    stage({"tests/conftest.py": "import os\n\ncollect_ignore = os.listdir('.')\n"})
 
     exit_code, out = check(capsys)
 
@@ -640,7 +629,7 @@ def test_a_new_computed_collect_ignore_is_reported(repo, capsys):
         in out
     )
     committed({}, "accept it")
-    staged({"tests/test_basic.py": TWO_TESTS + "\n# edited\n"})
+    stage({"tests/test_basic.py": TWO_TESTS + "\n# edited\n"})
     assert check(capsys) == (0, "")
 
 
@@ -659,7 +648,7 @@ def test_test_files_when_set_replace_pytest_rules(repo, capsys):
 
 def test_ignoring_a_file_that_never_parsed_loses_nothing(repo, capsys):
     committed({"tests/test_broken.py": "def test_(:\n", "tests/conftest.py": ""})
-    staged({"tests/conftest.py": 'collect_ignore = ["test_broken.py"]\n'})
+    stage({"tests/conftest.py": 'collect_ignore = ["test_broken.py"]\n'})
 
     assert check(capsys) == (0, "")
 

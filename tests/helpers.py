@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -40,3 +42,16 @@ def write(path: str | Path, text: str | bytes) -> Path:
 
 def add(*paths: str | Path) -> None:
     git("add", "--", *map(str, paths))
+
+
+def stage(files: Mapping[str, str | bytes]) -> None:
+    """Write FILES (text dedented, bytes as they are) and stage them."""
+    for path, text in files.items():
+        write(path, textwrap.dedent(text) if isinstance(text, str) else text)
+    add(*files)
+
+
+def committed(files: Mapping[str, str | bytes], message: str = "base") -> str:
+    """Write, stage and commit FILES; return the commit id."""
+    stage(files)
+    return commit(message)

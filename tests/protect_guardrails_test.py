@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from hooks import cli, protect_guardrails
-from tests.helpers import add, commit, git, write
+from tests.helpers import add, commit, committed, git, stage, write
 
 PRE_COMMIT = """\
 repos:
@@ -27,17 +25,6 @@ def check(capsys, *argv: str) -> tuple[int, str]:
     exit_code = protect_guardrails.main(list(argv))
     captured = capsys.readouterr()
     return exit_code, captured.out + captured.err
-
-
-def stage(files: dict[str, str]) -> None:
-    for path, text in files.items():
-        write(path, textwrap.dedent(text))
-    add(".")
-
-
-def committed(files: dict[str, str], message: str = "base") -> str:
-    stage(files)
-    return commit(message)
 
 
 def exemption(guardrail: str, reason: str = "agreed in review") -> str:
