@@ -22,6 +22,12 @@ forbid-test-deletion, and the readers to come) builds on this module:
         import (a local variable, a parameter, an undefined name). Builtins
         that nothing hides resolve to their own name (`dict`).
 
+    Names.resolve_or_written(node) -> str | None
+        The same, except that a name nothing in the file binds (a module
+        global, a name from a star import) counts as written. For readers
+        that look for a spelling (`TestCase` bases, skip markers reached
+        through a star import); resolve() is for those that must not.
+
     Names.inner(function) -> Names
         The names in force inside a function or lambda: its own imports,
         and every other name it binds (parameters, assignments, nested
@@ -65,7 +71,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -128,16 +134,25 @@ class Names:
 
     def resolve(self, node: ast.AST) -> str | None:
         """The dotted name NODE (a name or an attribute chain) refers to, or None."""
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return None
-        head = self.lookup(node.id)
-        if head is None:
-            return None
-        return ".".join([head, *reversed(parts)])
+        return _dotted(node, self.lookup)
+
+    def resolve_or_written(self, node: ast.AST) -> str | None:
+        """Like resolve(), but a name that no import and no local binding
+        explains (a module global, a star import's, an undefined one) counts
+        as written: `BaseTestCase.x` is `BaseTestCase.x`. Still None when a
+        local binding hides the name, or NODE is not a dotted name."""
+        return _dotted(
+            node, lambda name: self.lookup(name) if self.binds(name) else name
+        )
+
+    def binds(self, name: str) -> bool:
+        """Whether this scope or one around it binds NAME (builtins aside)."""
+        scope: Names | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                return True
+            scope = scope.outer
+        return False
 
     def lookup(self, name: str) -> str | None:
         """The dotted name NAME refers to in this scope, or None."""
@@ -246,6 +261,19 @@ def own_nodes(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
         yield node
         if not isinstance(node, _NESTED_SCOPES):
             pending.extend(ast.iter_child_nodes(node))
+
+
+def _dotted(node: ast.AST, lookup: Callable[[str], str | None]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    head = lookup(node.id)
+    if head is None:
+        return None
+    return ".".join([head, *reversed(parts)])
 
 
 def _parameters(arguments: ast.arguments) -> Iterator[str]:
