@@ -201,3 +201,21 @@ def test_source_that_is_not_python_is_one_error_with_path_and_line(
     where = f"tests/test_x.py:{line}" if line else "tests/test_x.py"
     assert raised.value.location() == where
     assert str(raised.value).startswith(f"{where}: cannot analyse: {reason}")
+
+
+def test_resolve_or_written_reads_unbound_names_as_written_but_keeps_hiding():
+    tree = module("""\
+        from helpers import *
+        import pytest
+
+        def test(pytest):
+            pass
+        """)
+    names = module_names(tree)
+    inside = names.inner(tree.body[2])
+
+    assert names.resolve(expression("unittest.skip")) is None
+    assert names.resolve_or_written(expression("unittest.skip")) == "unittest.skip"
+    assert names.resolve_or_written(expression("pytest.skip")) == "pytest.skip"
+    assert inside.resolve_or_written(expression("pytest.skip")) is None
+    assert names.resolve_or_written(expression("f().skip")) is None
