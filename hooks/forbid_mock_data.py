@@ -30,7 +30,8 @@ from hooks.baseline import Baseline, Key
 from hooks.config import AllowedPatch, Config
 from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import HookReport
-from hooks.mock_detection import CannotAnalyse, Exempt, FileReport, Finding
+from hooks.mock_detection import Exempt, FileReport, Finding
+from hooks.python_source import NotPython, parse
 
 HOOK_ID = "forbid-mock-data"
 CONFIG_TABLE = "mock-data"
@@ -132,14 +133,14 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
                 source
             ):
                 # analyse() skips such a file unparsed; a test file must parse.
-                mock_detection.parse(source, path)
+                parse(path, source)
             result.reports[path] = mock_detection.analyse(
                 source,
                 path,
                 project_modules=own_modules,
                 allowed_target=lambda target: _reason_for(target, allowed),
             )
-        except CannotAnalyse as error:
+        except NotPython as error:
             where = f"{path}:{error.line}" if error.line else path
             if config.is_test_file(path):
                 result.errors.append(

@@ -30,12 +30,12 @@ from hooks.config import Config, Exemption
 from hooks.errors import quiet_on_closed_pipe
 from hooks.findings import HookReport
 from hooks.pytest_collection import CollectedFiles, NotCollected, collected_files_of
+from hooks.python_source import NotPython
 from hooks.suite_inventory import (
     COLLECTION_FILTER_FILE,
     ChangedTestFiles,
     PairedTests,
     TestDefinition,
-    Unparsable,
     collected_count,
     display_path,
     exemption_for,
@@ -209,7 +209,7 @@ def unchanged_test_definitions(
     for path, blob in blobs.items():
         try:
             tests = parse(contents[blob], path).tests.values()
-        except Unparsable:
+        except NotPython:
             continue  # pytest collects nothing from it either
         definitions.update(((test.name, test.fingerprint), path) for test in tests)
     return definitions
@@ -243,7 +243,7 @@ def add_uncollected_files(
     for path in vanished:
         try:
             files.before[path] = parse(contents[blobs[path]], path)
-        except Unparsable:
+        except NotPython:
             continue  # pytest collected nothing from it either
         files.after_path[path] = None
         files.vanished[path] = vanished[path]

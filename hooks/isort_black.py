@@ -27,6 +27,7 @@ from typing import Any
 from hooks import format_cache
 from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, quiet_on_closed_pipe, report
+from hooks.python_source import NotPython
 
 # Forking workers after black is loaded costs a few milliseconds: worth it from two files.
 # isort warns and goes on without a configuration file it cannot read.
@@ -55,11 +56,10 @@ class Outcome:
     error: str | None = None
 
 
-class CannotFormat(Exception):
-    def __init__(self, line: int | None, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
+class CannotFormat(NotPython):
+    """black or isort cannot read the file. A NotPython of its own, because
+    black's grammar (its target versions) and isort's errors are not
+    Python's: a file that parses can still be one they cannot format."""
 
 
 def unreadable_configuration(tool: str, path: str) -> UserError:
@@ -170,14 +170,14 @@ def format_source(path: str, source: bytes, settings: ToolSettings) -> bytes:
                     pass  # the isort command line leaves such a file alone too
                 except Exception as error:
                     reason = str(error).strip().splitlines()[0]
-                    raise CannotFormat(None, f"isort: {reason}") from None
+                    raise CannotFormat(path, None, f"isort: {reason}") from None
         if not _black_skips(path, settings):
             try:
                 _black_in_place(copy, settings)
             except Exception as after_isort:
                 # Name the line in the user's file when black fails on it too.
                 in_original = _black_error(copy, source, settings)
-                raise _black_failure(in_original or after_isort, source) from None
+                raise _black_failure(in_original or after_isort, source, path) from None
         return copy.read_bytes()
 
 
@@ -229,23 +229,24 @@ def _black_skips(path: str, settings: ToolSettings) -> bool:
     return bool(match and match.group(0))
 
 
-def _black_failure(error: Exception, source: bytes) -> CannotFormat:
+def _black_failure(error: Exception, source: bytes, path: str) -> CannotFormat:
     if isinstance(error, UnicodeDecodeError):
         line = source[: error.start].count(b"\n") + 1
-        return CannotFormat(line, f"not valid {error.encoding}: {error.reason}")
+        return CannotFormat(path, line, f"not valid {error.encoding}: {error.reason}")
     message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
     position = re.search(r"\b(\d+):(\d+)\b", message)
     if position:
-        return CannotFormat(int(position.group(1)), message)
-    return CannotFormat(None, f"{type(error).__name__}: {message}")
+        return CannotFormat(path, int(position.group(1)), message)
+    return CannotFormat(path, None, f"{type(error).__name__}: {message}")
 
 
 def _format_one(path: str, source: bytes, settings: ToolSettings) -> Outcome:
     try:
         return Outcome(path, source, formatted=format_source(path, source, settings))
     except CannotFormat as failure:
-        where = f"{path}:{failure.line}" if failure.line else path
-        return Outcome(path, source, error=f"{where}: cannot format: {failure.reason}")
+        return Outcome(
+            path, source, error=f"{failure.location()}: cannot format: {failure.reason}"
+        )
 
 
 def format_files(

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from hooks import mock_detection
-from hooks.mock_detection import CannotAnalyse, analyse
+from hooks.mock_detection import analyse
+from hooks.python_source import NotPython
 
 INPUTS = Path(__file__).parent / "data" / "mock_detection"
 PROJECT = frozenset({"app"})
@@ -384,7 +385,7 @@ def test_files_without_evidence_are_not_even_parsed():
     ids=["syntax", "not-utf-8", "declared-encoding", "null-byte"],
 )
 def test_bad_input_is_a_clear_error(source, line, reason):
-    with pytest.raises(CannotAnalyse) as raised:
+    with pytest.raises(NotPython) as raised:
         analyse(source, "t.py")
 
     assert raised.value.line == line
@@ -400,14 +401,14 @@ def test_a_declared_encoding_is_honoured():
 def test_code_too_deep_for_the_parser_is_a_clear_error():
     source = b"import mock\nx = " + b"1 + " * 200_000 + b"1\n"
 
-    with pytest.raises(CannotAnalyse, match="does not parse: maximum recursion depth"):
+    with pytest.raises(NotPython, match="does not parse: maximum recursion depth"):
         analyse(source, "t.py")
 
 
 def test_deeply_nested_generated_code_is_a_clear_error():
     source = b"import mock\nx = " + b"(" * 300_000 + b")" * 300_000 + b"\n"
 
-    with pytest.raises(CannotAnalyse, match="does not parse"):
+    with pytest.raises(NotPython, match="does not parse"):
         analyse(source, "t.py")
 
 

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from hooks.config import Exemption
+from hooks.python_source import NotPython
 from hooks.suite_inventory import (
-    Unparsable,
     display_path,
     empty_inventory,
     exemption_for,
@@ -204,7 +204,7 @@ def test_a_renamed_helper_that_existed_before_is_not_taken_for_the_test():
     ids=["syntax", "memory", "recursion"],
 )
 def test_unparsable_sources_raise_with_a_line(source, line):
-    with pytest.raises(Unparsable) as raised:
+    with pytest.raises(NotPython) as raised:
         parse(source, "tests/test_x.py")
 
     assert raised.value.line == line
@@ -240,3 +240,69 @@ def test_exemptions_name_a_file_a_class_or_a_test():
 def test_display_path_keeps_readable_names_and_escapes_the_rest():
     assert display_path("tests/tést_ok.py") == "tests/tést_ok.py"
     assert display_path("tests/a\tb.py") == "tests/a\\tb.py"
+
+
+def test_an_import_inside_a_test_binds_only_in_that_test():
+    # The old rule read every import as module-wide, so the module's own
+    # `skip` helper in test_two was taken for pytest.skip.
+    found = inventory("""\
+        def skip(reason):
+            print(reason)
+
+        def test_one():
+            from pytest import skip
+            skip("no network")
+
+        def test_two():
+            skip("only a log line")
+        """)
+
+    assert [marker.kind for marker in found.tests["test_one"].skips] == [
+        "pytest.skip()"
+    ]
+    assert found.tests["test_two"].skips == ()
+
+
+def test_a_parameter_hides_an_import_of_the_same_name():
+    found = inventory("""\
+        import pytest
+
+        def test_x(pytest):
+            pytest.skip("a fixture named pytest, not the module")
+
+        def test_y():
+            pytest.skip("the module")
+        """)
+
+    assert found.tests["test_x"].skips == ()
+    assert [marker.line for marker in found.tests["test_y"].skips] == [7]
+
+
+def test_a_relative_import_counts_like_its_absolute_twin():
+    # `unittest` here is whatever the project's compat module binds, as with
+    # `from tests.compat import unittest`; the old rule ignored relative
+    # imports and read the name as the standard library's.
+    relative = inventory("""\
+        from .compat import unittest
+
+        @unittest.skip("maybe")
+        def test_x():
+            pass
+        """)
+    absolute = inventory("""\
+        from tests.compat import unittest
+
+        @unittest.skip("maybe")
+        def test_x():
+            pass
+        """)
+    star = inventory("""\
+        from tests.compat import *
+
+        @unittest.skip("star imports hide what they bind: read as written")
+        def test_x():
+            pass
+        """)
+
+    assert relative.tests["test_x"].skips == absolute.tests["test_x"].skips == ()
+    assert [marker.kind for marker in star.tests["test_x"].skips] == ["@unittest.skip"]

@@ -1,0 +1,231 @@
+"""Verdicts on a test file's pytest fixtures: which ones fabricate their value.
+
+A fixture is fabricated when it (or a helper in the same file that it calls)
+uses a mock-object, fake-data or service-faking library or a stub (the line
+facts of hooks.mock_facts), or returns literal records or a stand-in object
+built from literals (hooks.mock_values). Data loaded from a file, built in
+tmp_path, a real connection or process, the project's own code: all pass.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from hooks.mock_facts import LineFacts
+from hooks.mock_rules import FIXTURE_EVIDENCE, FixtureVerdict
+from hooks.mock_values import Function, ModuleValues, constant_string
+from hooks.python_source import own_nodes
+
+# Calls that return a copy of their one argument: the data is the argument's.
+_COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy"})
+_HELPER_DEPTH = 3
+
+
+def fixture_verdicts(values: ModuleValues, facts: LineFacts) -> list[FixtureVerdict]:
+    """Why each fabricated fixture of the file is, in the order they are defined."""
+    return _Fixtures(values, facts).verdicts()
+
+
+class _Fixtures:
+    def __init__(self, values: ModuleValues, facts: LineFacts) -> None:
+        self.values = values
+        self.fixtures = facts.fixtures
+        self.fixture_names = facts.fixture_names
+        self.findings = facts.findings()
+        self.functions = values.functions
+        self.constants = values.constants
+        self._literal_fixture_names: frozenset[str] | None = None
+
+    def verdicts(self) -> list[FixtureVerdict]:
+        verdicts = []
+        for qualname, function in self.fixtures:
+            verdict = self._verdict(qualname, function)
+            if verdict:
+                verdicts.append(verdict)
+        return verdicts
+
+    def _verdict(self, qualname: str, function: Function) -> FixtureVerdict | None:
+        first_line = min(
+            [function.lineno, *(node.lineno for node in function.decorator_list)]
+        )
+
+        def verdict(
+            what: str,
+            line: int,
+            instead: str | None = None,
+            targets: tuple[str | None, ...] = (),
+        ) -> FixtureVerdict:
+            return FixtureVerdict(
+                _fixture_name(function),
+                qualname,
+                first_line,
+                function.lineno,
+                f"{what} (line {line})",
+                line,
+                instead,
+                targets,
+            )
+
+        spans = [(first_line, function.end_lineno or function.lineno)]
+        spans += [
+            (helper.lineno, helper.end_lineno or helper.lineno)
+            for helper in self._helpers(function)
+        ]
+        inside = [
+            finding
+            for finding in self.findings
+            if any(start <= finding.line <= end for start, end in spans)
+            and not finding.sets_data
+        ]
+        evidence = [finding for finding in inside if not finding.enabler] or inside
+        if evidence:
+            first = min(evidence, key=lambda finding: finding.line)
+            targets = tuple(
+                target
+                for finding in evidence
+                for target in (finding.patch_targets or (None,))
+            )
+            return verdict(
+                FIXTURE_EVIDENCE[first.rule], first.line, first.instead, targets
+            )
+        literal_parameters = frozenset(
+            argument.arg
+            for argument in function.args.args
+            if argument.arg in self._literal_fixtures()
+        )
+        for value in self._values(function, _HELPER_DEPTH):
+            records = self.values.records(value, literal_parameters)
+            if records:
+                return verdict(records, value.lineno)
+            stand_in = self.values.stand_in(value, function)
+            if stand_in:
+                return verdict(f"returns {stand_in}", value.lineno)
+        injected = self._injected_records(function)
+        if injected is not None:
+            return verdict(
+                "injects literal placeholder records with monkeypatch", injected
+            )
+        return None
+
+    def _literal_fixtures(self) -> frozenset[str]:
+        """Fixtures of this file whose every value is a literal (scalars included)."""
+        if self._literal_fixture_names is None:
+            names = set()
+            for _, function in self.fixtures:
+                values = list(self._values(function, _HELPER_DEPTH))
+                if values and all(self.values.is_literal(value) for value in values):
+                    names.add(_fixture_name(function))
+            self._literal_fixture_names = frozenset(names)
+        return self._literal_fixture_names
+
+    def _injected_records(self, function: Function) -> int | None:
+        """The line of literal records FUNCTION hands to monkeypatch, if it does."""
+        nodes = list(own_nodes(function.body))
+        patches = any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("setattr", "setitem")
+            and ast.unparse(node.func.value).lower().endswith("monkeypatch")
+            for node in nodes
+        )
+        records = [
+            node.lineno
+            for node in nodes
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set))
+            and self.values.records(node)
+        ]
+        return records[0] if patches and records else None
+
+    def _helpers(self, function: Function) -> list[Function]:
+        """Module-level functions FUNCTION calls, and the ones they call, a few deep."""
+        found: dict[str, Function] = {}
+        frontier = [function]
+        for _ in range(_HELPER_DEPTH):
+            called = {
+                node.func.id
+                for caller in frontier
+                for node in ast.walk(caller)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in self.functions
+                and node.func.id not in found
+                and node.func.id not in self.fixture_names
+            }
+            frontier = [self.functions[name] for name in called]
+            found.update(zip(called, frontier))
+        return list(found.values())
+
+    def _values(self, function: Function, depth: int) -> Iterator[ast.expr]:
+        """The expressions FUNCTION returns or yields, followed through names and helpers."""
+        for node in own_nodes(function.body):
+            if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+                yield from self._origins(node.value, function, depth)
+
+    def _origins(
+        self, value: ast.expr, function: Function, depth: int
+    ) -> Iterator[ast.expr]:
+        if isinstance(value, ast.Await):
+            value = value.value
+        callee = (
+            self.values.resolve(value.func)
+            if isinstance(value, ast.Call) and len(value.args) == 1
+            else None
+        )
+        helper = (
+            self.functions.get(value.func.id)
+            if isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id not in self.fixture_names
+            and depth > 0
+            else None
+        )
+        if isinstance(value, ast.Name):
+            assigned = _assignments(function, value.id)
+            if not assigned and value.id in self.constants:
+                assigned = [self.constants[value.id]]
+            for origin in assigned:
+                if not (isinstance(origin, ast.Name) and origin.id == value.id):
+                    yield from self._origins(origin, function, depth)
+        elif callee in _COPIES:
+            yield from self._origins(value.args[0], function, depth)
+        elif helper is not None:
+            yield from self._values(helper, depth - 1)
+        else:
+            yield value
+
+
+def _assignments(function: Function, name: str) -> list[ast.expr]:
+    """Every value FUNCTION binds to NAME, by assignment or `with ... as NAME`."""
+    values = []
+    for node in own_nodes(function.body):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name
+            for target in node.targets
+        ):
+            values.append(node.value)
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr))
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+            and node.value is not None
+        ):
+            values.append(node.value)
+        elif (
+            isinstance(node, ast.withitem)
+            and isinstance(node.optional_vars, ast.Name)
+            and node.optional_vars.id == name
+        ):
+            values.append(node.context_expr)
+    return values
+
+
+def _fixture_name(function: Function) -> str:
+    """The name tests request the fixture by: `name=` in the decorator, else its own."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                name = constant_string(keyword.value) if keyword.arg == "name" else None
+                if name:
+                    return name
+    return function.name

@@ -1,0 +1,238 @@
+"""What a value in a test file is: a literal, a fixed value, literal records,
+a stand-in object or a stub. The module-level facts these judgements need
+(its functions, classes and constants) are read once, in ModuleValues.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+from hooks.python_source import Names, module_names, own_nodes
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+# The builtins whose calls the detector reads; other builtins stay unresolved.
+_BUILTINS = frozenset({"__import__", "dict", "list", "tuple"})
+_UNREAD_BUILTINS = frozenset(dir(builtins)) - _BUILTINS
+_DICT_TYPES = frozenset({"dict", "collections.OrderedDict"})
+_STAND_IN_TYPES = frozenset({"types.SimpleNamespace", "argparse.Namespace"})
+# Value types whose instances built from literals are literals themselves.
+_VALUE_MODULES = frozenset({"datetime", "decimal", "uuid", "fractions"})
+
+
+def resolve(names: Names, node: ast.AST) -> str | None:
+    """The dotted name NODE refers to (see hooks.python_source), leaving out
+    the builtins the detector does not read."""
+    dotted = names.resolve(node)
+    head = node
+    while isinstance(head, ast.Attribute):
+        head = head.value
+    if (
+        isinstance(head, ast.Name)
+        and head.id in _UNREAD_BUILTINS
+        and names.lookup(head.id) == head.id
+    ):
+        return None
+    return dotted
+
+
+class ModuleValues:
+    """One module's functions, classes and constants, and what its values are."""
+
+    def __init__(self, module: ast.Module, project_modules: frozenset[str]) -> None:
+        self.names = module_names(module)
+        self.project_modules = project_modules
+        self.functions = {
+            node.name: node for node in module.body if isinstance(node, FUNCTIONS)
+        }
+        self.classes = {
+            node.name: node for node in module.body if isinstance(node, ast.ClassDef)
+        }
+        self.constants = {
+            target.id: node.value
+            for node in module.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        self.literal_constants: frozenset[str] = frozenset()
+        self.literal_constants = frozenset(
+            name for name, value in self.constants.items() if self.is_literal(value)
+        )
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """The dotted name NODE refers to through the module's imports alone."""
+        return resolve(self.names, node)
+
+    def definition(
+        self, name: str, function: Function | None
+    ) -> Function | ast.ClassDef | None:
+        if function is not None:
+            for node in own_nodes(function.body):
+                if isinstance(node, (*FUNCTIONS, ast.ClassDef)) and (node.name == name):
+                    return node
+        return self.functions.get(name) or self.classes.get(name)
+
+    def stub(self, value: ast.expr, function: Function | None) -> str | None:
+        if isinstance(value, ast.Lambda):
+            if self.is_literal(value.body):
+                return f"a lambda returning `{_shorten(ast.unparse(value.body))}`"
+            return None
+        if isinstance(value, ast.Name):
+            definition = self.definition(value.id, function)
+            if isinstance(definition, ast.ClassDef) and self._is_stub_class(definition):
+                return f"the stand-in class `{value.id}`"
+            if isinstance(definition, FUNCTIONS) and self._is_stub_function(definition):
+                return (
+                    f"the stub `{value.id}`, which only returns fixed values or raises"
+                )
+            return None
+        return self.stand_in(value, function)
+
+    def stand_in(self, value: ast.expr, function: Function | None) -> str | None:
+        """An object that only stands in for a real one: built from literals."""
+        if not isinstance(value, ast.Call):
+            return None
+        callee = self.resolve(value.func)
+        arguments = [*value.args, *(keyword.value for keyword in value.keywords)]
+        if callee in _STAND_IN_TYPES and arguments:
+            if all(self.is_literal(argument) for argument in arguments):
+                return f"a `{ast.unparse(value.func)}` of literals"
+            return None
+        if isinstance(value.func, ast.Name):
+            definition = self.definition(value.func.id, function)
+            if isinstance(definition, ast.ClassDef) and self._is_stub_class(definition):
+                return f"an instance of the stand-in class `{value.func.id}`"
+        return None
+
+    def _is_stub_function(self, function: Function) -> bool:
+        body = _without_docstring(function.body)
+        return bool(body) and all(self._is_stub_statement(node) for node in body)
+
+    def _is_stub_statement(self, node: ast.stmt) -> bool:
+        if isinstance(node, (ast.Pass, ast.Raise)):
+            return True
+        if isinstance(node, ast.Expr):
+            return isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Return):
+            return node.value is None or self.is_fixed_value(node.value)
+        return False
+
+    def _is_stub_class(self, cls: ast.ClassDef) -> bool:
+        members = [
+            node
+            for node in _without_docstring(cls.body)
+            if not isinstance(node, ast.Pass)
+        ]
+        return bool(members) and all(self._is_stub_member(node) for node in members)
+
+    def _is_stub_member(self, node: ast.stmt) -> bool:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            return node.value is not None and self.is_literal(node.value)
+        if isinstance(node, FUNCTIONS):
+            if node.name == "__init__":
+                return all(
+                    isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Pass))
+                    for statement in _without_docstring(node.body)
+                )
+            return self._is_stub_function(node)
+        return False
+
+    def is_literal(self, node: ast.expr, names: frozenset[str] = frozenset()) -> bool:
+        """A value written out in the source: constants and displays of them.
+
+        NAMES (and the module's literal constants) count as literals too.
+        """
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in names or node.id in self.literal_constants
+        if isinstance(node, ast.UnaryOp):
+            return self.is_literal(node.operand, names)
+        if isinstance(node, ast.BinOp):
+            return self.is_literal(node.left, names) and self.is_literal(
+                node.right, names
+            )
+        if isinstance(node, ast.JoinedStr):
+            return all(isinstance(part, ast.Constant) for part in node.values)
+        if isinstance(node, ast.Dict):
+            return all(
+                key is not None and self.is_literal(key, names) for key in node.keys
+            ) and all(self.is_literal(value, names) for value in node.values)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return all(self.is_literal(element, names) for element in node.elts)
+        if isinstance(node, ast.Call):
+            callee = self.resolve(node.func)
+            value_type = callee is not None and (
+                callee.split(".")[0] in _VALUE_MODULES or callee in _DICT_TYPES
+            )
+            return value_type and self.literal_arguments(node, names)
+        return False
+
+    def literal_arguments(self, call: ast.Call, names: frozenset[str]) -> bool:
+        return all(self.is_literal(argument, names) for argument in call.args) and all(
+            keyword.arg is not None and self.is_literal(keyword.value, names)
+            for keyword in call.keywords
+        )
+
+    def is_fixed_value(self, node: ast.expr) -> bool:
+        """A literal, or a library's value built from literals (`os.terminal_size((80, 24))`)."""
+        if self.is_literal(node):
+            return True
+        if not isinstance(node, ast.Call) or not (node.args or node.keywords):
+            return False
+        callee = self.resolve(node.func)
+        return (
+            callee is not None
+            and not callee.startswith(".")
+            and callee.split(".")[0] not in self.project_modules
+            and self.literal_arguments(node, frozenset())
+        )
+
+    def records(
+        self, node: ast.expr, names: frozenset[str] = frozenset()
+    ) -> str | None:
+        """What literal records NODE is, or None when it is not literal records."""
+        if isinstance(node, ast.Call) and self.is_json_text(node):
+            return "returns placeholder records parsed from a JSON string literal"
+        if not self.is_literal(node, names):
+            return None
+        if isinstance(node, ast.Dict) and node.keys:
+            return "returns a literal dict of placeholder values"
+        if isinstance(node, ast.Call) and (node.args or node.keywords):
+            if self.resolve(node.func) in _DICT_TYPES:
+                return "returns a literal dict of placeholder values"
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            rows = [
+                element
+                for element in node.elts
+                if isinstance(element, (ast.Dict, ast.List, ast.Tuple))
+            ]
+            if any(isinstance(row, ast.Dict) for row in rows) or len(rows) >= 2:
+                kind = type(node).__name__.lower()
+                records = "record" if len(node.elts) == 1 else "records"
+                return f"returns a literal {kind} of {len(node.elts)} placeholder {records}"
+        return None
+
+    def is_json_text(self, call: ast.Call) -> bool:
+        callee = self.resolve(call.func)
+        text = constant_string(call.args[0]) if call.args else None
+        return callee == "json.loads" and text is not None and text.strip()[:1] in "{["
+
+
+def constant_string(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and constant_string(body[0].value):
+        return body[1:]
+    return body
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
