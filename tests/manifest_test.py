@@ -116,12 +116,16 @@ def page_of_table(table: str) -> str:
 def configuration_tables() -> dict[str, list[str]]:
     """[tool.testwarden] tables -> their keys, as config.SCHEMA declares them."""
     return {
-        table: list(keys) for table, keys in config.SCHEMA.items() if isinstance(keys, dict)
+        table: list(keys)
+        for table, keys in config.SCHEMA.items()
+        if isinstance(keys, dict)
     }
 
 
 def top_level_keys() -> list[str]:
-    return [key for key, setting in config.SCHEMA.items() if not isinstance(setting, dict)]
+    return [
+        key for key, setting in config.SCHEMA.items() if not isinstance(setting, dict)
+    ]
 
 
 def github_anchors(markdown: str) -> set[str]:
@@ -173,7 +177,9 @@ def test_every_hook_has_a_page_linked_from_the_readme_and_the_index(
     for hook_id in hook_ids:
         page = hook_page(project_root, hook_id)
         assert page.startswith(f"# `{hook_id}`\n"), hook_id
-        assert f"id: {hook_id}\n" in page, f"{hook_id}: the .pre-commit-config.yaml line"
+        assert (
+            f"id: {hook_id}\n" in page
+        ), f"{hook_id}: the .pre-commit-config.yaml line"
         assert f"| [`{hook_id}`](docs/hooks/{hook_id}.md) |" in readme, hook_id
         assert f"(hooks/{hook_id}.md)" in index, hook_id
 
@@ -236,7 +242,9 @@ def test_the_readme_configuration_overview_names_every_key_and_links_every_table
 def test_the_readme_states_the_coverage_gate_pyproject_enforces(project_root):
     pyproject = tomllib.loads((project_root / "pyproject.toml").read_text())
     fail_under = pyproject["tool"]["coverage"]["report"]["fail_under"]
-    developing = section((project_root / "README.md").read_text(), "Developing testwarden")
+    developing = section(
+        (project_root / "README.md").read_text(), "Developing testwarden"
+    )
 
     assert f"**{fail_under}%**" in developing
     assert f"`fail_under = {fail_under}`" in developing
