@@ -11,7 +11,11 @@ not cover. A unit is one of:
                        (also one defined inside a test or a fixture); its methods
                        belong to it and are not units of their own
     patch:QUALNAME:... a monkeypatch.setattr / setitem call or a sys.modules
-                       assignment inside a test, fixture or helper
+                       assignment inside a test, fixture or helper; when the
+                       value patched in is a name the function binds
+                       (`stub = pretend.stub(...)`, `def fake(...)`,
+                       `class Fake`), the lines binding it belong to the
+                       site too, so a finding there counts for it
     double:NAME        a module-level assignment of an instance of a class the
                        file defines, of a lambda, or of a mock
 
@@ -117,9 +121,15 @@ class Unit:
     item: str
     line: int
     end_line: int
+    # A patch site also holds the lines that make the value it patches in,
+    # when that is a name the enclosing function binds.
+    value_lines: tuple[tuple[int, int], ...] = ()
 
     def holds(self, line: int) -> bool:
-        return self.line <= line <= self.end_line
+        return any(
+            first <= line <= last
+            for first, last in ((self.line, self.end_line), *self.value_lines)
+        )
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,39 @@ def _patch_target(node: ast.AST) -> str | None:
     return None
 
 
+def _patched_value(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Assign):
+        return node.value
+    assert isinstance(node, ast.Call)
+    if len(node.args) < 2:
+        return None
+    return node.args[-1]
+
+
+def _value_lines(
+    node: ast.AST, function: ast.AST | None
+) -> tuple[tuple[int, int], ...]:
+    """Where FUNCTION binds the name a patch site NODE patches in."""
+    value = _patched_value(node)
+    if function is None or not isinstance(value, ast.Name):
+        return ()
+    spans = []
+    for child in ast.walk(function):
+        binds = (
+            isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and child.name == value.id
+        ) or (
+            isinstance(child, ast.Assign)
+            and any(
+                isinstance(target, ast.Name) and target.id == value.id
+                for target in child.targets
+            )
+        )
+        if binds:
+            spans.append((_first_line(child), child.end_lineno))
+    return tuple(spans)
+
+
 def units(module: ast.Module, path: str) -> list[Unit]:
     """Every unit of one test file, in source order (see the docstring)."""
     found: list[Unit] = []
@@ -202,14 +245,18 @@ def units(module: ast.Module, path: str) -> list[Unit]:
     }
     seen: Counter[str] = Counter()
 
-    def add(item: str, first: int, last: int) -> None:
+    def add(item: str, first: int, last: int, value_lines=()) -> None:
         seen[item] += 1
         if seen[item] > 1:
             item = f"{item}#{seen[item]}"
-        found.append(Unit(path, item, first, last))
+        found.append(Unit(path, item, first, last, value_lines))
 
     def visit_body(
-        body: list[ast.stmt], prefix: str, in_function: bool, in_double: bool
+        body: list[ast.stmt],
+        prefix: str,
+        in_function: bool,
+        in_double: bool,
+        function: ast.AST | None = None,
     ) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -222,7 +269,7 @@ def units(module: ast.Module, path: str) -> list[Unit]:
                     and not node.name.startswith("test")
                 ):
                     add(f"helper:{qualname}", _first_line(node), node.end_lineno)
-                visit_body(node.body, f"{qualname}.", True, in_double)
+                visit_body(node.body, f"{qualname}.", True, in_double, node)
             elif isinstance(node, ast.ClassDef):
                 qualname = prefix + node.name
                 # A helper class's methods are part of the class's unit.
@@ -236,9 +283,9 @@ def units(module: ast.Module, path: str) -> list[Unit]:
                 # if / for / while / with / try: the statements they hold.
                 for child in ast.iter_child_nodes(node):
                     if isinstance(child, ast.stmt):
-                        visit_body([child], prefix, in_function, in_double)
+                        visit_body([child], prefix, in_function, in_double, function)
                     elif isinstance(child, (ast.excepthandler, ast.match_case)):
-                        visit_body(child.body, prefix, in_function, in_double)
+                        visit_body(child.body, prefix, in_function, in_double, function)
             elif in_function:
                 for child in ast.walk(node):
                     target = _patch_target(child)
@@ -247,6 +294,7 @@ def units(module: ast.Module, path: str) -> list[Unit]:
                             f"patch:{prefix.rstrip('.')}:{target}",
                             child.lineno,
                             child.end_lineno,
+                            _value_lines(child, function),
                         )
             elif not prefix:
                 double = _module_double(node, local_classes)

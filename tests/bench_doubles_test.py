@@ -55,6 +55,8 @@ class TestThing:
             with open(__file__):
                 monkeypatch.setitem(sys.modules, "keyring", Keyring())
         sys.modules["other"] = Keyring()
+        fake = Keyring()
+        monkeypatch.setattr(clock, "now", fake)
 """
 
 
@@ -75,7 +77,17 @@ def test_units_are_fixtures_helpers_classes_doubles_and_patch_sites():
         "class:TestThing.test_one.Keyring",
         "patch:TestThing.test_one:monkeypatch.setitem(sys.modules, 'keyring')",
         "patch:TestThing.test_one:sys.modules['other'] =",
+        "patch:TestThing.test_one:monkeypatch.setattr(clock, 'now')",
     ]
+
+
+def test_a_patch_site_holds_the_lines_that_bind_the_value_it_patches_in():
+    lines = TEST_FILE.splitlines()
+    site = bench["units"](ast.parse(TEST_FILE), "t.py")[-1]
+    binding = lines.index("        fake = Keyring()") + 1
+    keyring_class = lines.index("        class Keyring:") + 1
+    assert site.holds(binding) and site.holds(site.line)
+    assert not site.holds(keyring_class)
 
 
 def test_a_repeated_name_gets_a_number():
