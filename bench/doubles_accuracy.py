@@ -60,8 +60,11 @@ Usage: python bench/doubles_accuracy.py [--list [--source] [--project REQ]
   --list      print the units of the labelled files (and of each --file) with
               the label and the hook's verdict, as CSV rows, for labelling;
               --source adds each unit's code, --project limits to one sdist
-Today's figures (before the detector change) are in the commit that added
-this script; a run takes about 40 s once the sdists are downloaded.
+A run takes about 40 s once the sdists are downloaded. Before the detector
+change (main at d2b9503), on 437 units (279 pass, 37 mock-object, 11
+fake-library, 104 hand-written-double, 6 literal-data), precision / recall:
+mock-object 1.000 / 0.838, fake-library 1.000 / 1.000, hand-written-double
+1.000 / 0.115, literal-data 0.500 / 0.167, overall 0.982 / 0.348.
 Run it from the project's virtualenv; it needs the network for pip download.
 """
 
