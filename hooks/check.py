@@ -1,10 +1,10 @@
 """`testwarden check`: every guard hook over a commit range, for CI.
 
 `--no-verify` skips a local hook; it cannot skip CI. This command runs the
-guard hooks (test deletion, skips, mock data, guardrails) over FROM...TO, as
-one diff or commit by commit (`--per-commit` names the offending commit),
-optionally coverage-gate on the range too, and prints every finding as text,
-GitHub workflow annotations or JSON lines.
+guard hooks of hooks/registry.py (test deletion, skips, mock data,
+guardrails) over FROM...TO, as one diff or commit by commit (`--per-commit`
+names the offending commit), optionally coverage-gate on the range too, and
+prints every finding as text, GitHub workflow annotations or JSON lines.
 """
 
 from __future__ import annotations
@@ -17,17 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks import config, git
+from hooks import config, git, registry
 from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.findings import Finding, HookReport, github_annotations, json_lines
 
-# Guard hooks: each module's check(change_set, config) returns a HookReport.
-GUARD_HOOKS = {
-    "forbid-test-deletion": "hooks.forbid_test_deletion",
-    "forbid-skipped-tests": "hooks.forbid_skipped_tests",
-    "forbid-mock-data": "hooks.forbid_mock_data",
-    "protect-guardrails": "hooks.protect_guardrails",
-}
 BOLD_RED, DIM, RESET = "\033[1;31m", "\033[2m", "\033[0m"
 
 
@@ -36,8 +29,8 @@ def guard_reports(
 ) -> list[HookReport]:
     reports = []
     for commit, change_set in change_sets:
-        for module_name in GUARD_HOOKS.values():
-            hook_report = importlib.import_module(module_name).check(
+        for hook in registry.GUARD_HOOKS:
+            hook_report = importlib.import_module(hook.module).check(
                 change_set, settings
             )
             reports.append(hook_report.in_commit(commit) if commit else hook_report)
