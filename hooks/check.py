@@ -19,7 +19,13 @@ from pathlib import Path
 
 from hooks import config, git, registry
 from hooks.errors import UserError, quiet_on_closed_pipe, report
-from hooks.findings import Finding, HookReport, github_annotations, json_lines
+from hooks.findings import (
+    Finding,
+    HookReport,
+    add_format_argument,
+    github_annotations,
+    json_lines,
+)
 
 BOLD_RED, DIM, RESET = "\033[1;31m", "\033[2m", "\033[0m"
 
@@ -40,21 +46,12 @@ def guard_reports(
 def coverage_report(
     change_set: git.ChangeSet, settings: config.Config, root: Path
 ) -> HookReport:
-    """coverage-gate on the whole range; its own output goes to stderr."""
+    """coverage-gate on the whole range. What the run prints as it goes (tox's
+    output, the totals) goes to stderr: stdout holds the findings."""
     from hooks import coverage_gate
 
-    hook_report = HookReport("coverage-gate")
     with contextlib.redirect_stdout(sys.stderr):
-        passed = coverage_gate.run_gate(change_set, settings, root) == 0
-    if not passed:
-        hook_report.block(
-            "coverage",
-            ".",
-            None,
-            f"coverage of {change_set.describe()} is below a threshold, or the tests "
-            "failed (details above)",
-        )
-    return hook_report
+        return coverage_gate.run_gate(change_set, settings, root)
 
 
 def print_text(reports: list[HookReport], colour: bool) -> None:
@@ -98,12 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--run-tests", action="store_true", help="also run coverage-gate on the range"
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "github", "json"),
-        default="text",
-        help="text (default), GitHub workflow annotations, or JSON lines",
-    )
+    add_format_argument(parser)
     args = parser.parse_args(argv)
     try:
         root = git.repo_root()

@@ -272,7 +272,7 @@ STEPS = (
             HookRun(
                 "coverage-gate",
                 "rejected",
-                ("src/textstats/words.py:35-38: below threshold",),
+                ("src/textstats/words.py:35: changed lines 35-38 are not covered",),
             ),
         ),
     ),
