@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-HOOK_IDS = (
-    "forbid-test-deletion",
-    "forbid-skipped-tests",
-    "forbid-mock-data",
-    "protect-guardrails",
-)
+sys.path.insert(0, str(PROJECT_ROOT))
+from hooks import registry  # noqa: E402  (this checkout's hooks, not an installed copy)
+
+HOOK_IDS = tuple(hook.id for hook in registry.GUARD_HOOKS)
 # Lines a hook prints around its findings, not findings themselves.
 CONTEXT_PREFIXES = ("To fix:", "  [tool.", "  allow = ")
 

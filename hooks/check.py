@@ -1,10 +1,10 @@
 """`testwarden check`: every guard hook over a commit range, for CI.
 
 `--no-verify` skips a local hook; it cannot skip CI. This command runs the
-guard hooks (test deletion, skips, mock data, guardrails) over FROM...TO, as
-one diff or commit by commit (`--per-commit` names the offending commit),
-optionally coverage-gate on the range too, and prints every finding as text,
-GitHub workflow annotations or JSON lines.
+guard hooks of hooks/registry.py (test deletion, skips, mock data,
+guardrails) over FROM...TO, as one diff or commit by commit (`--per-commit`
+names the offending commit), optionally coverage-gate on the range too, and
+prints every finding as text, GitHub workflow annotations or JSON lines.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks import config, git
+from hooks import config, git, registry
 from hooks.errors import UserError, quiet_on_closed_pipe, report
-from hooks.findings import Finding, HookReport, github_annotations, json_lines
+from hooks.findings import (
+    Finding,
+    HookReport,
+    add_format_argument,
+    github_annotations,
+    json_lines,
+)
 
-# Guard hooks: each module's check(change_set, config) returns a HookReport.
-GUARD_HOOKS = {
-    "forbid-test-deletion": "hooks.forbid_test_deletion",
-    "forbid-skipped-tests": "hooks.forbid_skipped_tests",
-    "forbid-mock-data": "hooks.forbid_mock_data",
-    "protect-guardrails": "hooks.protect_guardrails",
-}
 BOLD_RED, DIM, RESET = "\033[1;31m", "\033[2m", "\033[0m"
 
 
@@ -36,8 +35,8 @@ def guard_reports(
 ) -> list[HookReport]:
     reports = []
     for commit, change_set in change_sets:
-        for module_name in GUARD_HOOKS.values():
-            hook_report = importlib.import_module(module_name).check(
+        for hook in registry.GUARD_HOOKS:
+            hook_report = importlib.import_module(hook.module).check(
                 change_set, settings
             )
             reports.append(hook_report.in_commit(commit) if commit else hook_report)
@@ -47,21 +46,12 @@ def guard_reports(
 def coverage_report(
     change_set: git.ChangeSet, settings: config.Config, root: Path
 ) -> HookReport:
-    """coverage-gate on the whole range; its own output goes to stderr."""
+    """coverage-gate on the whole range. What the run prints as it goes (tox's
+    output, the totals) goes to stderr: stdout holds the findings."""
     from hooks import coverage_gate
 
-    hook_report = HookReport("coverage-gate")
     with contextlib.redirect_stdout(sys.stderr):
-        passed = coverage_gate.run_gate(change_set, settings, root) == 0
-    if not passed:
-        hook_report.block(
-            "coverage",
-            ".",
-            None,
-            f"coverage of {change_set.describe()} is below a threshold, or the tests "
-            "failed (details above)",
-        )
-    return hook_report
+        return coverage_gate.run_gate(change_set, settings, root)
 
 
 def print_text(reports: list[HookReport], colour: bool) -> None:
@@ -105,12 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--run-tests", action="store_true", help="also run coverage-gate on the range"
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "github", "json"),
-        default="text",
-        help="text (default), GitHub workflow annotations, or JSON lines",
-    )
+    add_format_argument(parser)
     args = parser.parse_args(argv)
     try:
         root = git.repo_root()

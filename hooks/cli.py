@@ -8,18 +8,11 @@ import sys
 from collections.abc import Sequence
 
 import hooks
+from hooks import registry
 from hooks.errors import quiet_on_closed_pipe
 
-# hook id -> module holding its main(argv); each also has a console script.
-HOOK_MODULES = {
-    "isort-black": "hooks.isort_black",
-    "tox-changed-tests": "hooks.tox_changed_tests",
-    "coverage-gate": "hooks.coverage_gate",
-    "forbid-test-deletion": "hooks.forbid_test_deletion",
-    "forbid-skipped-tests": "hooks.forbid_skipped_tests",
-    "forbid-mock-data": "hooks.forbid_mock_data",
-    "protect-guardrails": "hooks.protect_guardrails",
-}
+# hook id -> module holding its main(argv), from the registry.
+HOOK_MODULES = {hook.id: hook.module for hook in registry.HOOKS}
 # command -> "module:function" taking argv, for commands that are not hooks.
 COMMANDS = {
     "baseline": "hooks.forbid_mock_data:baseline_main",

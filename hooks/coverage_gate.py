@@ -11,6 +11,7 @@ tox-changed-tests), so only changed-line coverage is checked there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -37,6 +38,7 @@ from hooks import config, git, test_runs
 from hooks.affected_tests import record_test_map, select_tests
 from hooks.atomic_write import write_atomically
 from hooks.errors import UserError, quiet_on_closed_pipe, report
+from hooks.findings import HookReport, add_format_argument, print_report
 from hooks.import_graph import module_names
 from hooks.tox_runner import (
     PASS_COVERAGE_FILE,
@@ -46,6 +48,10 @@ from hooks.tox_runner import (
     run_tox,
     run_whole_suite_for_unpassable_names,
     tox_command,
+)
+
+TOTAL_FIX = (
+    "add tests for the least covered files (`coverage report --sort=cover` lists them)"
 )
 
 
@@ -82,13 +88,21 @@ class Result:
 
 def line_ranges(lines: Iterable[int]) -> str:
     """[3, 4, 5, 9] -> '3-5, 9'."""
-    ranges: list[list[int]] = []
+    return ", ".join(
+        str(first) if first == last else f"{first}-{last}"
+        for first, last in _runs(lines)
+    )
+
+
+def _runs(lines: Iterable[int]) -> list[tuple[int, int]]:
+    """[3, 4, 5, 9] -> [(3, 5), (9, 9)]: the first and last line of each run."""
+    runs: list[list[int]] = []
     for line in sorted(lines):
-        if ranges and line == ranges[-1][1] + 1:
-            ranges[-1][1] = line
+        if runs and line == runs[-1][1] + 1:
+            runs[-1][1] = line
         else:
-            ranges.append([line, line])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+            runs.append([line, line])
+    return [(first, last) for first, last in runs]
 
 
 def check_data_describes_the_change(
@@ -202,7 +216,8 @@ def _matches(patterns: Iterable[str], absolute_path: str) -> bool:
     return GlobMatcher(prep_patterns(patterns)).match(absolute_path)
 
 
-def print_summary(result: Result) -> None:
+def print_totals(result: Result) -> None:
+    """The measured percentages against their thresholds, as the run ends."""
     if result.total_percent is not None:
         verdict = "ok" if result.total_percent >= result.total_threshold else "TOO LOW"
         print(
@@ -217,33 +232,62 @@ def print_summary(result: Result) -> None:
             f"changed lines covered: {result.changed_percent:.2f}% of "
             f"{result.compared_with} (threshold {result.changed_threshold:g}%) {verdict}"
         )
-    for path, (percent, lines) in result.uncovered_by_file.items():
-        marker = "below threshold" if path in result.files_below else "uncovered"
-        print(
-            f"{path}:{line_ranges(lines)}: {marker} ({percent:.0f}% of its changed lines)"
-        )
-    for path in result.not_measured:
-        print(
-            f"{path}: not measured: no test executed this changed file; "
-            "add a test that imports it"
-        )
+
+
+def report_of(result: Result) -> HookReport:
+    """What blocks: total coverage below its threshold, each uncovered range
+    of a changed file below the changed-line threshold, each changed file no
+    test executed. Uncovered ranges of the other files are notes."""
+    hook_report = HookReport("coverage-gate")
     if (
-        result.files_below
-        or result.not_measured
-        or (
-            result.changed_percent is not None
-            and result.changed_percent < result.changed_threshold
-        )
+        result.total_percent is not None
+        and result.total_percent < result.total_threshold
     ):
-        print(
-            "To fix: add tests that execute the changed lines listed above, "
+        hook_report.block(
+            "total-coverage",
+            "",
+            None,
+            f"total coverage {result.total_percent:.2f}% is below the threshold "
+            f"of {result.total_threshold:g}%; {TOTAL_FIX}",
+        )
+    for path, (percent, lines) in result.uncovered_by_file.items():
+        if path not in result.files_below:
+            hook_report.notes.append(
+                f"{path}:{line_ranges(lines)}: uncovered "
+                f"({percent:.0f}% of its changed lines)"
+            )
+            continue
+        for first, last in _runs(lines):
+            span = f"line {first} is" if first == last else f"lines {first}-{last} are"
+            hook_report.block(
+                "uncovered-lines",
+                path,
+                first,
+                f"changed {span} not covered; the file is below "
+                f"threshold ({percent:.0f}% of its changed lines covered, "
+                f"{result.changed_threshold:g}% needed): add a test that executes "
+                + ("it" if first == last else "them"),
+            )
+    for path in result.not_measured:
+        hook_report.block(
+            "not-measured",
+            path,
+            None,
+            "not measured: no test executed this changed file; "
+            "add a test that imports it",
+        )
+    changed_too_low = (
+        result.changed_percent is not None
+        and result.changed_percent < result.changed_threshold
+    )
+    if result.files_below or result.not_measured or changed_too_low:
+        hook_report.fix = (
+            "add tests that execute the changed lines listed above, "
             "and stage them with the change."
         )
-    elif not result.passed:
-        print(
-            "To fix: add tests for the least covered files "
-            "(`coverage report --sort=cover` lists them)."
-        )
+    else:
+        hook_report.fix = f"{TOTAL_FIX}."
+    return hook_report
 
 
 def markdown_report(result: Result) -> str:
@@ -280,16 +324,15 @@ def _measure(
     posargs: list[str],
     ran: list[str] | None,
     scratch: Path,
-) -> coverage.Coverage | None:
+) -> tuple[coverage.Coverage | None, str]:
     """Coverage data of running RAN (None: the whole suite) on this tree: from
     a passed run tox-changed-tests made of it, or from running tox now.
-    None, said why, when the tests fail."""
+    No data, and why, when the tests fail."""
     tree = git.working_tree_id()
     run_with = [*command, *env_arguments]
     prior = test_runs.find(root, tree, run_with, ran)
     if prior is not None and not prior.passed:
-        print(f"coverage-gate: not run again: {prior.describe()}")
-        return None
+        return None, f"not run again: {prior.describe()}"
     if prior is not None and prior.coverage_file:
         try:
             shutil.copyfile(prior.coverage_file, scratch / ".coverage")
@@ -297,7 +340,7 @@ def _measure(
             pass
         else:
             print(f"coverage-gate: measured without running again: {prior.describe()}")
-            return load_coverage(scratch, root)
+            return load_coverage(scratch, root), ""
     if posargs:
         check_posargs(command, env_arguments, root)
     returncode = run_tox(
@@ -308,10 +351,7 @@ def _measure(
     )
     if returncode != 0:
         test_runs.remember(root, "coverage-gate", tree, run_with, ran, passed=False)
-        print(
-            "coverage-gate: the tests failed; coverage is only measured on a passing run"
-        )
-        return None
+        return None, "the tests failed; coverage is only measured on a passing run"
     measured = load_coverage(scratch, root)
     test_runs.remember(
         root,
@@ -322,7 +362,7 @@ def _measure(
         passed=True,
         coverage_data=Path(measured.get_data().data_filename()),
     )
-    return measured
+    return measured, ""
 
 
 def run_gate(
@@ -332,7 +372,9 @@ def run_gate(
     *,
     check_changed_lines: bool = True,
     markdown: Path | None = None,
-) -> int:
+) -> HookReport:
+    """Measure CHANGE_SET's coverage and report what blocks it. What the run
+    does (and tox's output) goes to stdout as it happens, the totals last."""
     hook_settings = settings.hook("coverage-gate")
     print(change_set.mode_line("coverage-gate"))
     # A commit and named files run the tests they affect; a range and the
@@ -359,9 +401,13 @@ def run_gate(
             measured = coverage.Coverage(data_file=None)  # configuration only: no run
             executed: list[str] = []
         else:
-            measured = _measure(root, command, env_arguments, posargs, ran, scratch)
+            measured, failure = _measure(
+                root, command, env_arguments, posargs, ran, scratch
+            )
             if measured is None:
-                return 1
+                hook_report = HookReport("coverage-gate")
+                hook_report.block("tests-failed", "", None, failure)
+                return hook_report
             executed = list(checkout_files(measured.get_data(), root))
             check_data_describes_the_change(executed, change_set)
             print(
@@ -382,10 +428,10 @@ def run_gate(
             result.not_measured = never_measured(
                 measured, executed, change_set, settings
             )
-    print_summary(result)
+    print_totals(result)
     if markdown is not None:
         write_atomically(markdown, markdown_report(result).encode())
-    return 0 if result.passed else 1
+    return report_of(result)
 
 
 @quiet_on_closed_pipe
@@ -411,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", type=Path, help="also write a Markdown report here"
     )
+    add_format_argument(parser)
     args = parser.parse_args(argv)
     try:
         root = git.repo_root()
@@ -429,15 +476,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             change_set = git.range_changes(args.compare_ref, args.to_ref or "HEAD")
         else:
             change_set = git.change_set_from_arguments(args)
-        return run_gate(
-            change_set,
-            settings,
-            root,
-            check_changed_lines=change_set.mode != git.ALL_FILES,
-            markdown=args.markdown,
-        )
+        # Text goes to stdout in the order it happens; annotations and JSON
+        # lines have stdout to themselves, the run's own output goes to stderr.
+        with contextlib.redirect_stdout(
+            sys.stdout if args.format == "text" else sys.stderr
+        ):
+            hook_report = run_gate(
+                change_set,
+                settings,
+                root,
+                check_changed_lines=change_set.mode != git.ALL_FILES,
+                markdown=args.markdown,
+            )
     except UserError as error:
         return report(error)
+    print_report(hook_report, args.format)
+    return hook_report.exit_code
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks import git
+from hooks import git, registry
 from hooks.cache import cache_directory
 from hooks.errors import UserError, quiet_on_closed_pipe, report
 
@@ -29,7 +29,8 @@ SAMPLE = Path(__file__).with_name("demo_project")
 # Every sample file carries this suffix, so that this repository's own hooks,
 # pytest and coverage never take the sample for testwarden's code or tests.
 SAMPLE_SUFFIX = ".sample"
-TOX_HOOKS = ("tox-changed-tests", "coverage-gate")
+# The hooks that run the sample's tests through tox (--skip-tox leaves them out).
+TOX_HOOKS = tuple(hook.id for hook in registry.TEST_RUNNING_HOOKS)
 # The environment of the sample's tox.ini (env_list = py), under TOX_WORK_DIR.
 TOX_ENVIRONMENT = "py"
 OUTPUT_INDENT = "    "
@@ -271,7 +272,7 @@ STEPS = (
             HookRun(
                 "coverage-gate",
                 "rejected",
-                ("src/textstats/words.py:35-38: below threshold",),
+                ("src/textstats/words.py:35: changed lines 35-38 are not covered",),
             ),
         ),
     ),

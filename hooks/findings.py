@@ -1,12 +1,14 @@
-"""What a guard hook found, and the views of it: text, GitHub annotations, JSON.
+"""What a hook found, and the views of it: text, GitHub annotations, JSON.
 
-A hook builds a HookReport; its own command line prints it as text, and
-`testwarden check` gathers the reports of every guard hook over a range and
-prints them in the format asked for.
+A guard hook and coverage-gate build a HookReport; their own command line
+prints it in the format asked for (`--format`, text by default), and
+`testwarden check` gathers the reports of every guard hook (and coverage-gate
+with --run-tests) over a range and prints them the same way.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterable
@@ -20,12 +22,17 @@ class Finding:
 
     hook: str
     rule: str
+    # "" when the finding is about the change as a whole (total coverage, a
+    # failed test run), not about one file.
     path: str
     line: int | None
     message: str
     commit: str | None = None
 
     def location(self) -> str:
+        """`path:line`, `path`, or the hook id for the change as a whole."""
+        if not self.path:
+            return self.hook
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
@@ -63,18 +70,43 @@ class HookReport:
             stream.write(f"To fix: {self.fix}\n")
 
 
+FORMATS = ("text", "github", "json")
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), GitHub workflow annotations, or JSON lines",
+    )
+
+
+def print_report(hook_report: HookReport, output_format: str) -> None:
+    """HOOK_REPORT on stdout as text, GitHub annotations or JSON lines."""
+    if output_format == "github":
+        sys.stdout.write(github_annotations(hook_report.findings))
+    elif output_format == "json":
+        sys.stdout.write(json_lines(hook_report.findings))
+    else:
+        hook_report.print_text()
+
+
 def github_annotations(findings: Iterable[Finding]) -> str:
-    """GitHub Actions workflow commands: one error annotation per finding."""
+    """GitHub Actions workflow commands: one error annotation per finding.
+
+    A finding about the change as a whole has no file: GitHub shows it on
+    the run's summary."""
     lines = []
     for finding in findings:
-        properties = f"file={_escape_property(finding.path)}"
-        if finding.line:
-            properties += f",line={finding.line}"
+        properties = []
+        if finding.path:
+            properties.append(f"file={_escape_property(finding.path)}")
+        if finding.path and finding.line:
+            properties.append(f"line={finding.line}")
         title = f"{finding.hook}: {finding.rule}"
-        lines.append(
-            f"::error {properties},title={_escape_property(title)}::"
-            f"{_escape_data(finding.message)}"
-        )
+        properties.append(f"title={_escape_property(title)}")
+        lines.append(f"::error {','.join(properties)}::{_escape_data(finding.message)}")
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from hooks import config, git
 from hooks.errors import UserError, report
-from hooks.findings import HookReport
+from hooks.findings import HookReport, add_format_argument, print_report
 
 Check = Callable[[git.ChangeSet, config.Config], HookReport]
 
@@ -22,6 +22,7 @@ def run(
 ) -> int:
     parser = argparse.ArgumentParser(prog=hook_id, description=description)
     git.add_change_set_arguments(parser)
+    add_format_argument(parser)
     args = parser.parse_args(argv)
     try:
         change_set = git.change_set_from_arguments(args)
@@ -32,5 +33,5 @@ def run(
         # Say what was checked when there is something to read; a clean pass
         # stays silent, as pre-commit hooks do.
         print(change_set.mode_line(hook_id), file=sys.stderr)
-    hook_report.print_text()
+    print_report(hook_report, args.format)
     return hook_report.exit_code

@@ -374,3 +374,28 @@ def test_coverage_gate_reuses_the_run_tox_changed_tests_made(
     ) in failing.stdout
     # A new pre-commit run tries the failing tests again.
     assert failing_again.stdout.count("1 failed") == 1, failing_again.stdout
+
+
+def test_coverage_gate_annotates_uncovered_lines_for_github(
+    tree, project_root, tmp_path, use_tox
+):
+    import yaml
+
+    write("tox.ini", COVERAGE_TOX_INI)
+    config = yaml.safe_load(manifest_config(project_root, ["coverage-gate"]))
+    config["repos"][0]["hooks"][0]["args"] = ["--format", "github"]
+    write(".pre-commit-config.yaml", yaml.safe_dump(config))
+    write("pyproject.toml", "[tool.coverage.run]\nsource = ['pkg']\n")
+    write("tests/test_a.py", GOOD_TEST)
+    add(".")
+    commit("suite")
+    write("pkg/a.py", "x = 1\n\n\ndef double(n):\n    return 2 * n\n")
+    add("pkg/a.py")
+
+    refused = pre_commit(project_root, tmp_path / "pre-commit-home", "run")
+
+    assert refused.returncode == 1, refused.stdout
+    assert (
+        "::error file=pkg/a.py,line=5,title=coverage-gate%3A uncovered-lines::"
+        "changed line 5 is not covered;"
+    ) in refused.stdout

@@ -71,7 +71,11 @@ def test_uncovered_new_code_is_rejected_with_its_lines(project, capfd):
         "changed lines covered: 25.00% of the staged change (threshold 87%) TOO LOW"
         in output
     )
-    assert "calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert (
+        "calc/ops.py:6: changed lines 6-8 are not covered; "
+        "the file is below threshold (25% of its changed lines covered, "
+        "87% needed): add a test that executes them"
+    ) in output
     assert "To fix: add tests that execute the changed lines" in output
 
 
@@ -97,7 +101,7 @@ def test_stale_coverage_data_is_not_trusted(project, capfd):
 
     assert coverage_gate.main([]) == 1
 
-    assert "calc/ops.py:6-8: below threshold" in capfd.readouterr().out
+    assert "calc/ops.py:6: changed lines 6-8 are not covered" in capfd.readouterr().out
 
 
 def test_one_uncovered_file_cannot_hide_behind_covered_ones(project, capfd):
@@ -118,7 +122,11 @@ def test_one_uncovered_file_cannot_hide_behind_covered_ones(project, capfd):
         "changed lines covered: 97.00% of the staged change (threshold 87%) ok"
         in output
     )
-    assert "calc/ops.py:6: below threshold (50% of its changed lines)" in output
+    assert (
+        "calc/ops.py:6: changed line 6 is not covered; "
+        "the file is below threshold (50% of its changed lines covered, "
+        "87% needed): add a test that executes it"
+    ) in output
 
 
 def test_changed_file_no_test_executes_is_not_measured(project, capfd):
@@ -309,9 +317,57 @@ def test_testwarden_check_runs_the_gate_on_the_range(project, capfd):
     assert check.main(["--from-ref", base, "--run-tests", "--format", "json"]) == 1
 
     captured = capfd.readouterr()
-    [finding] = [json.loads(line) for line in captured.out.splitlines()]
-    assert (finding["hook"], finding["rule"]) == ("coverage-gate", "coverage")
+    findings = [json.loads(line) for line in captured.out.splitlines()]
+    assert [
+        (finding["rule"], finding["path"], finding["line"]) for finding in findings
+    ] == [("total-coverage", "", None), ("uncovered-lines", "calc/ops.py", 6)]
+    assert {finding["hook"] for finding in findings} == {"coverage-gate"}
+    assert findings[0]["message"] == (
+        "total coverage 54.55% is below the threshold of 87%; add tests for the "
+        "least covered files (`coverage report --sort=cover` lists them)"
+    )
+    assert findings[1]["message"].startswith("changed lines 6-8 are not covered;")
     assert "total coverage: 54.55% (threshold 87%) TOO LOW" in captured.err
+
+
+MUL = "\n\ndef mul(a, b):\n    return a * b\n"
+
+
+def test_github_annotations_point_at_each_uncovered_range(project, capfd):
+    stage({"calc/ops.py": OPS + SUB + MUL, "calc/orphan.py": "X = 1\n"})
+
+    assert coverage_gate.main(["--format", "github"]) == 1
+
+    captured = capfd.readouterr()
+    assert captured.out == (
+        "::error file=calc/ops.py,line=6,title=coverage-gate%3A uncovered-lines::"
+        "changed lines 6-8 are not covered; the file is below threshold (33%25 of "
+        "its changed lines covered, 87%25 needed): add a test that executes them\n"
+        "::error file=calc/ops.py,line=12,title=coverage-gate%3A uncovered-lines::"
+        "changed line 12 is not covered; the file is below threshold (33%25 of "
+        "its changed lines covered, 87%25 needed): add a test that executes it\n"
+        "::error file=calc/orphan.py,title=coverage-gate%3A not-measured::"
+        "not measured: no test executed this changed file; add a test that imports it\n"
+    )
+    # What the run did, and its totals, go to stderr.
+    assert "coverage-gate: checking the staged change" in captured.err
+    assert "changed lines covered: 33.00% of the staged change" in captured.err
+
+
+def test_failed_tests_are_a_finding_about_the_whole_change(project, capfd):
+    stage({"calc/ops.py": OPS.replace("a + b", "a - b")})
+
+    assert coverage_gate.main(["--format", "json"]) == 1
+
+    [finding] = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    assert finding == {
+        "hook": "coverage-gate",
+        "rule": "tests-failed",
+        "path": "",
+        "line": None,
+        "message": "the tests failed; coverage is only measured on a passing run",
+        "commit": None,
+    }
 
 
 POETRY_PYPROJECT = """\
@@ -339,9 +395,11 @@ def test_poetry_project_is_measured_through_poetry_run_tox(
 
     assert coverage_gate.main([]) == 1
 
-    assert "calc/ops.py:6-8: below threshold (25% of its changed lines)" in (
-        capfd.readouterr().out
-    )
+    assert (
+        "calc/ops.py:6: changed lines 6-8 are not covered; "
+        "the file is below threshold (25% of its changed lines covered, "
+        "87% needed): add a test that executes them"
+    ) in capfd.readouterr().out
     assert (tmp_path / "poetry-venvs").is_dir()  # poetry really ran
 
 
@@ -435,7 +493,11 @@ def test_uncovered_change_of_an_installed_copy_names_checkout_lines(
 
     output = capfd.readouterr().out
     assert "changed lines covered: 25.00%" in output
-    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert (
+        "src/calc/ops.py:6: changed lines 6-8 are not covered; "
+        "the file is below threshold (25% of its changed lines covered, "
+        "87% needed): add a test that executes them"
+    ) in output
     assert "not measured" not in output
 
 
@@ -501,9 +563,17 @@ def test_unexecuted_files_of_source_pkgs_are_reported_with_their_lines(
     assert coverage_gate.main([]) == 1
 
     output = capfd.readouterr().out
-    assert "src/calc/ops.py:6-8: below threshold (25% of its changed lines)" in output
+    assert (
+        "src/calc/ops.py:6: changed lines 6-8 are not covered; "
+        "the file is below threshold (25% of its changed lines covered, "
+        "87% needed): add a test that executes them"
+    ) in output
     # coverage lists the unexecuted files of the source packages the tests imported
-    assert "src/calc/extra.py:1-2: below threshold (0% of its changed lines)" in output
+    assert (
+        "src/calc/extra.py:1: changed lines 1-2 are not covered; "
+        "the file is below threshold (0% of its changed lines covered, "
+        "87% needed): add a test that executes them"
+    ) in output
     assert "src/calcs/more.py: not measured" in output  # calcs: never imported
 
 

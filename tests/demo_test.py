@@ -93,7 +93,7 @@ def test_the_demo_walks_through_every_step_and_keeps_the_repository(
     assert "+def average_length(text: str) -> float:\n" in output
     assert "tests/test_numbers.py::test_median_of_an_even_count removed" in output
     assert "FAILED tests/test_numbers.py::test_median_of_an_even_count" in output
-    assert "src/textstats/words.py:35-38: below threshold" in output
+    assert "src/textstats/words.py:35: changed lines 35-38 are not covered" in output
     assert "WARNING" not in output
     assert output.endswith("testwarden demo: every hook behaved as shown\n")
     assert_untouched(path, head)
@@ -183,7 +183,7 @@ def test_a_hook_that_does_not_behave_as_shown_fails_the_demo(
     assert "  WARNING: tox-changed-tests did not say '1 failed'\n" in output
     assert (
         "  WARNING: coverage-gate did not say "
-        "'src/textstats/words.py:35-38: below threshold'\n"
+        "'src/textstats/words.py:35: changed lines 35-38 are not covered'\n"
     ) in output
     assert output.endswith(
         "testwarden demo: 3 step(s) did not behave as shown: [1/8] a clean commit; "
