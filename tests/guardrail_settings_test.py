@@ -7,7 +7,7 @@ import pytest
 from hooks.config import line_of
 from hooks.guardrail_settings import (
     PYTEST_DEFAULT_NORECURSEDIRS,
-    Setting,
+    GuardrailValue,
     command_thresholds,
     hiding_options,
     pytest_arguments,
@@ -50,8 +50,8 @@ def test_command_thresholds_reads_only_command_files():
     )
 
     # A list's "--option", "value" is read too; src/app.py is no command file.
-    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
-    assert found["coverage.--fail-under"] == [Setting("ci/check.sh", 1, 92.5)]
+    assert found["pytest.--cov-fail-under"] == [GuardrailValue("noxfile.py", 1, 85.0)]
+    assert found["coverage.--fail-under"] == [GuardrailValue("ci/check.sh", 1, 92.5)]
 
 
 def test_a_noxfile_threshold_in_quotes_is_read():
@@ -59,7 +59,7 @@ def test_a_noxfile_threshold_in_quotes_is_read():
         {"noxfile.py": b'session.run("pytest", "--cov-fail-under=85")\n'}
     )
 
-    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
+    assert found["pytest.--cov-fail-under"] == [GuardrailValue("noxfile.py", 1, 85.0)]
 
 
 def committed_side(files: dict[str, str]):
@@ -77,7 +77,9 @@ def test_pytest_takes_the_first_ini_file_as_pytest_does(repo):
         }
     )
 
-    assert side.widenable["pytest.addopts.--ignore"] == Setting("pytest.ini", 2, ("a",))
+    assert side.widenable["pytest.addopts.--ignore"] == GuardrailValue(
+        "pytest.ini", 2, ("a",)
+    )
     assert side.widenable["pytest.norecursedirs"].value == PYTEST_DEFAULT_NORECURSEDIRS
 
 
@@ -132,7 +134,7 @@ def test_both_pytest_tables_in_pyproject_are_a_problem_as_pytest_refuses_them(re
         "pyproject.toml: pytest refuses both [tool.pytest] and "
         "[tool.pytest.ini_options]; keep one of them"
     ]
-    assert side.narrowable["pytest.testpaths"] == Setting(
+    assert side.narrowable["pytest.testpaths"] == GuardrailValue(
         "pyproject.toml", 2, ("tests",)
     )
 
@@ -173,7 +175,7 @@ def test_a_script_is_a_command_file_by_its_first_line(path, first_line, is_scrip
 
     found = command_thresholds({path: content})["coverage.--fail-under"]
 
-    assert found == ([Setting(path, 2, 90.0)] if is_script else [])
+    assert found == ([GuardrailValue(path, 2, 90.0)] if is_script else [])
 
 
 @pytest.mark.parametrize(
@@ -203,11 +205,11 @@ def test_tox_filters_are_read_from_every_environment_with_their_lines(repo):
     )
 
     assert side.test_filters["tox.commands.-k"] == [
-        Setting("tox.ini", 4, "not db"),
-        Setting("tox.ini", 6, "a#b"),
-        Setting("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
+        GuardrailValue("tox.ini", 4, "not db"),
+        GuardrailValue("tox.ini", 6, "a#b"),
+        GuardrailValue("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
     ]
-    assert side.test_filters["tox.commands.-m"] == [Setting("tox.ini", 8, "e2e")]
+    assert side.test_filters["tox.commands.-m"] == [GuardrailValue("tox.ini", 8, "e2e")]
 
 
 @pytest.mark.parametrize(
@@ -236,4 +238,4 @@ def test_tox_configuration_of_the_wrong_shape_holds_no_commands(repo):
     )
 
     assert side.problems == []
-    assert side.test_filters["tox.commands.-k"] == [Setting("tox.toml", 6, "b")]
+    assert side.test_filters["tox.commands.-k"] == [GuardrailValue("tox.toml", 6, "b")]
