@@ -215,12 +215,23 @@ def _read_testwarden(
     side: Side, text: str, pyproject: Mapping[str, Any], blobs: Mapping[str, str]
 ) -> None:
     table = _table(pyproject, "tool", "testwarden")
+    # A table under its earlier name is read; under both names, it is a problem.
+    set_under: dict[str, str] = {}
+    for hook_id, earlier in config.EARLIER_TABLE_NAMES.items():
+        if earlier in table and hook_id in table:
+            header = config.table_line(text, f"tool.testwarden.{earlier}")
+            side.problems.append(
+                config.set_under_both_names(where(PYPROJECT, header), hook_id)
+            )
+        elif earlier in table:
+            set_under[hook_id] = earlier
 
     def value(hook_id: str, key: str) -> GuardrailValue:
-        section = f"tool.testwarden.{hook_id}"
+        name = set_under.get(hook_id, hook_id)
+        section = f"tool.testwarden.{name}"
         line = config.line_of(text, section, key)
         setting = config.SCHEMA[hook_id][key]
-        raw = _table(table, hook_id).get(key)
+        raw = _table(table, name).get(key)
         try:
             converted = setting.default if raw is None else setting.convert(raw)
         except TypeError as expected:
@@ -233,18 +244,27 @@ def _read_testwarden(
 
     for key in ("fail-under", "diff-fail-under"):
         side.thresholds[f"coverage-gate.{key}"] = value("coverage-gate", key)
-    for hook_id, key, shown in (
-        ("forbid-test-deletion", "allow", lambda entry: entry.test),
-        ("forbid-skipped-tests", "allow", lambda entry: entry.test),
-        ("mock-data", "allow-patch", lambda entry: entry.target),
+    # Finding ids keep forbid-mock-data's earlier table name: exemptions use them.
+    for guardrail, hook_id, key, shown in (
+        ("forbid-test-deletion.allow", "forbid-test-deletion", "allow", _test),
+        ("forbid-skipped-tests.allow", "forbid-skipped-tests", "allow", _test),
+        ("mock-data.allow-patch", "forbid-mock-data", "allow-patch", _target),
     ):
         entries = value(hook_id, key)
-        side.widenable[f"{hook_id}.{key}"] = GuardrailValue(
+        side.widenable[guardrail] = GuardrailValue(
             entries.path, entries.line, tuple(map(shown, entries.value))
         )
     side.exemptions = value("protect-guardrails", "allow").value
-    baseline_path = value("mock-data", "baseline").value
+    baseline_path = value("forbid-mock-data", "baseline").value
     side.widenable["mock-data.baseline"] = _baseline(side, baseline_path, blobs)
+
+
+def _test(entry: config.Exemption) -> str:
+    return entry.test
+
+
+def _target(entry: config.AllowedPatch) -> str:
+    return entry.target
 
 
 def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> GuardrailValue:
