@@ -105,8 +105,8 @@ def ignored_by_tests(config: Config) -> re.Pattern[str]:
     baseline wherever it lives (only forbid-mock-data reads it)."""
     return globs_to_regex(
         (
-            *config.hook("tox-changed-tests")["ignore"],
-            "/" + config.hook("mock-data")["baseline"],
+            *config.tox_changed_tests.ignore,
+            "/" + config.forbid_mock_data.baseline,
         )
     )
 
@@ -191,8 +191,9 @@ def select_tests(
     *,
     use_test_map: bool = True,
 ) -> Selection:
-    settings = config.hook("tox-changed-tests")
-    run_everything = globs_to_regex((*RUN_EVERYTHING_ON, *settings["run-all-on"]))
+    run_everything = globs_to_regex(
+        (*RUN_EVERYTHING_ON, *config.tox_changed_tests.run_all_on)
+    )
     ignored = ignored_by_tests(config)
     selection = Selection()
     if change_set.mode == git.ALL_FILES:

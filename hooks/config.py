@@ -1,16 +1,20 @@
 """The one place testwarden's settings are read: [tool.testwarden] in pyproject.toml.
 
-Every key is declared in SCHEMA with its type and default. An unknown key, a
-wrong type or unparsable TOML is a UserError naming the file and the key.
+Each table is one frozen dataclass (Config holds the top-level keys and one
+table per hook id) and each key is declared once, as an attribute with its
+converter, default and help; the TOML key is the attribute's name in
+kebab-case. SCHEMA, built from them, is what the file may set. An unknown key,
+a wrong type or unparsable TOML is a UserError naming the file and the key.
 Values given on the command line (overrides) win over the file.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -138,75 +142,186 @@ def _guardrail_exemptions(value: object) -> tuple[GuardrailExemption, ...]:
 
 @dataclass(frozen=True)
 class Setting:
+    """One key of [tool.testwarden]: how its TOML value is read, its default, what it sets."""
+
     convert: Callable[[object], Any]
     default: Any
+    help: str
 
 
-# Top-level keys, then one table per hook id. Later hooks add their tables here.
-SCHEMA: dict[str, Setting | dict[str, Setting]] = {
-    "test-files": Setting(_string_list, DEFAULT_TEST_FILES),
-    "coverage-gate": {
-        "fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
-        "diff-fail-under": Setting(_percentage, DEFAULT_COVERAGE_THRESHOLD),
-        "env": Setting(_optional_string, None),
-        "runner": Setting(_optional_string, None),
-    },
-    "tox-changed-tests": {
-        "env": Setting(_optional_string, None),
-        "runner": Setting(_optional_string, None),
-        "run-all-on": Setting(_string_list, ()),
-        "ignore": Setting(_string_list, DEFAULT_IGNORED_BY_TESTS),
-        "record-test-map": Setting(_boolean, False),
-    },
-    "forbid-test-deletion": {
-        "allow": Setting(_exemptions, ()),
-    },
-    "forbid-skipped-tests": {
-        "allow": Setting(_exemptions, ()),
-    },
-    "mock-data": {
-        "allow-patch": Setting(_allowed_patches, ()),
-        "baseline": Setting(_relative_path, DEFAULT_MOCK_DATA_BASELINE),
-    },
-    "protect-guardrails": {
-        "allow": Setting(_guardrail_exemptions, ()),
-    },
-}
+def option(convert: Callable[[object], Any], default: Any, help: str) -> Any:
+    """A settings attribute, set by the key of the same name in kebab-case."""
+    return field(default=default, metadata={"setting": Setting(convert, default, help)})
+
+
+def table(settings_class: type) -> Any:
+    """A hook's table, [tool.testwarden.<the attribute's name in kebab-case>]."""
+    return field(default_factory=settings_class, metadata={"table": settings_class})
+
+
+def key_of(attribute: str) -> str:
+    """The TOML key of a settings attribute: `fail_under` is `fail-under`."""
+    return attribute.replace("_", "-")
+
+
+# One frozen dataclass per table; each attribute declares its key once.
+
+
+@dataclass(frozen=True)
+class CoverageGateSettings:
+    """[tool.testwarden.coverage-gate]"""
+
+    fail_under: float = option(
+        _percentage, DEFAULT_COVERAGE_THRESHOLD, "total coverage threshold (%)"
+    )
+    diff_fail_under: float = option(
+        _percentage,
+        DEFAULT_COVERAGE_THRESHOLD,
+        "changed-line coverage threshold (%), overall and per file",
+    )
+    env: str | None = option(
+        _optional_string, None, "the tox environment(s) to run (none: tox's default)"
+    )
+    runner: str | None = option(
+        _optional_string,
+        None,
+        "the command that starts tox (none: `poetry run tox` or `tox`)",
+    )
+
+
+@dataclass(frozen=True)
+class ToxChangedTestsSettings:
+    """[tool.testwarden.tox-changed-tests]"""
+
+    env: str | None = option(
+        _optional_string, None, "the tox environment(s) to run (none: tox's default)"
+    )
+    runner: str | None = option(
+        _optional_string,
+        None,
+        "the command that starts tox (none: `poetry run tox` or `tox`)",
+    )
+    run_all_on: tuple[str, ...] = option(
+        _string_list, (), "more globs whose change runs the whole suite"
+    )
+    ignore: tuple[str, ...] = option(
+        _string_list,
+        DEFAULT_IGNORED_BY_TESTS,
+        "globs of non-Python files whose change affects no test",
+    )
+    record_test_map: bool = option(
+        _boolean, False, "record the test map from this hook's runs too"
+    )
+
+
+@dataclass(frozen=True)
+class ForbidTestDeletionSettings:
+    """[tool.testwarden.forbid-test-deletion]"""
+
+    allow: tuple[Exemption, ...] = option(
+        _exemptions, (), "tests (or files) removed on purpose, each with a reason"
+    )
+
+
+@dataclass(frozen=True)
+class ForbidSkippedTestsSettings:
+    """[tool.testwarden.forbid-skipped-tests]"""
+
+    allow: tuple[Exemption, ...] = option(
+        _exemptions, (), "tests (or files) switched off on purpose, each with a reason"
+    )
+
+
+@dataclass(frozen=True)
+class ForbidMockDataSettings:
+    """[tool.testwarden.forbid-mock-data] (read under its old name, mock-data, too)"""
+
+    allow_patch: tuple[AllowedPatch, ...] = option(
+        _allowed_patches, (), "patch targets the team fakes on purpose, with a reason"
+    )
+    baseline: str = option(
+        _relative_path,
+        DEFAULT_MOCK_DATA_BASELINE,
+        "where `testwarden baseline` writes the known findings, from the root",
+    )
+
+
+@dataclass(frozen=True)
+class ProtectGuardrailsSettings:
+    """[tool.testwarden.protect-guardrails]"""
+
+    allow: tuple[GuardrailExemption, ...] = option(
+        _guardrail_exemptions, (), "weakenings accepted on purpose, each with a reason"
+    )
 
 
 @dataclass(frozen=True)
 class Config:
-    """Resolved settings: every key present, defaults filled in."""
+    """[tool.testwarden], resolved: every key present, defaults filled in.
 
-    values: Mapping[str, Any]
+    Top-level keys, then one table per hook id, each read as an attribute:
+    `config.coverage_gate.fail_under` is [tool.testwarden.coverage-gate]
+    fail-under. Later hooks add their tables here.
+    """
+
+    test_files: tuple[str, ...] = option(
+        _string_list, DEFAULT_TEST_FILES, "globs of the paths that are test files"
+    )
+    coverage_gate: CoverageGateSettings = table(CoverageGateSettings)
+    tox_changed_tests: ToxChangedTestsSettings = table(ToxChangedTestsSettings)
+    forbid_test_deletion: ForbidTestDeletionSettings = table(ForbidTestDeletionSettings)
+    forbid_skipped_tests: ForbidSkippedTestsSettings = table(ForbidSkippedTestsSettings)
+    forbid_mock_data: ForbidMockDataSettings = table(ForbidMockDataSettings)
+    protect_guardrails: ProtectGuardrailsSettings = table(ProtectGuardrailsSettings)
     source: Path | None = None
     # Top-level keys given in the file or on the command line, not defaulted.
     explicit: frozenset[str] = frozenset()
     _test_file_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_test_file_pattern", globs_to_regex(self.values["test-files"])
-        )
-
-    @property
-    def test_files(self) -> tuple[str, ...]:
-        return self.values["test-files"]
+        object.__setattr__(self, "_test_file_pattern", globs_to_regex(self.test_files))
 
     @property
     def coverage_threshold(self) -> float:
-        return self.values["coverage-gate"]["fail-under"]
+        return self.coverage_gate.fail_under
 
     @property
     def test_files_set(self) -> bool:
         """Whether `test-files` was set, so it replaces pytest's collection rules."""
         return "test-files" in self.explicit
 
-    def hook(self, hook_id: str) -> Mapping[str, Any]:
-        return self.values[hook_id]
-
     def is_test_file(self, path: str) -> bool:
         return self._test_file_pattern.match(path) is not None
+
+
+def _schema_of(settings_class: type) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    for attribute in fields(settings_class):
+        if "setting" in attribute.metadata:
+            schema[key_of(attribute.name)] = attribute.metadata["setting"]
+        elif "table" in attribute.metadata:
+            schema[key_of(attribute.name)] = _schema_of(attribute.metadata["table"])
+    return schema
+
+
+# Every key by its TOML name, with hook tables as nested mappings: what the
+# file and the command line may set, built from the dataclasses above.
+SCHEMA: dict[str, Setting | dict[str, Setting]] = _schema_of(Config)
+# Tables read under an earlier name too: name -> earlier name.
+EARLIER_TABLE_NAMES = {"forbid-mock-data": "mock-data"}
+
+
+def _build(settings_class: type, values: Mapping[str, Any], **extra: Any) -> Any:
+    """SETTINGS_CLASS made from resolved VALUES, keyed as in SCHEMA."""
+    arguments = dict(extra)
+    for attribute in fields(settings_class):
+        if "setting" in attribute.metadata:
+            arguments[attribute.name] = values[key_of(attribute.name)]
+        elif "table" in attribute.metadata:
+            arguments[attribute.name] = _build(
+                attribute.metadata["table"], values[key_of(attribute.name)]
+            )
+    return settings_class(**arguments)
 
 
 def load(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -225,7 +340,12 @@ def load(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
     if overrides:
         _apply_overrides(values, overrides)
         explicit.update(key for key, value in overrides.items() if value is not None)
-    return Config(values, pyproject if table else None, frozenset(explicit))
+    return _build(
+        Config,
+        values,
+        source=pyproject if table else None,
+        explicit=frozenset(explicit),
+    )
 
 
 def _read_tool_table(pyproject: Path) -> tuple[str, Mapping[str, Any]]:
@@ -253,14 +373,25 @@ class _Location:
     text: str
     table: tuple[str, ...]
 
+    @property
+    def name(self) -> str:
+        return ".".join(self.table)
+
     def child(self, key: str) -> _Location:
         return _Location(self.path, self.text, (*self.table, key))
 
     def of(self, key: str) -> str:
         """`path:line: [table] key` with the line where KEY is set, when found."""
-        line = line_of(self.text, ".".join(self.table), key)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return f"{where}: [{'.'.join(self.table)}] {key!r}"
+        return (
+            f"{self._where(line_of(self.text, self.name, key))}: [{self.name}] {key!r}"
+        )
+
+    def header(self) -> str:
+        """`path:line` with the line where this table starts, when found."""
+        return self._where(table_line(self.text, self.name))
+
+    def _where(self, line: int | None) -> str:
+        return f"{self.path}:{line}" if line else str(self.path)
 
 
 def line_of(text: str, section: str, key: str) -> int | None:
@@ -279,28 +410,72 @@ def line_of(text: str, section: str, key: str) -> int | None:
     return None
 
 
+def table_line(text: str, section: str) -> int | None:
+    """The line where [SECTION] of a TOML text starts, when there is one.
+
+    Its `[section]` header, else the `name = {...}` or `name.key = ` in its
+    parent table that sets it.
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.sub(r"[\s\"']", "", line.split("#")[0]) == f"[{section}]":
+            return number
+    parent, _, name = section.rpartition(".")
+    return line_of(text, parent, name)
+
+
 def _resolve(
     schema: Mapping[str, Setting | dict[str, Setting]],
     table: Mapping[str, Any],
     location: _Location,
 ) -> dict[str, Any]:
+    earlier_names = {
+        EARLIER_TABLE_NAMES[key] for key in schema if key in EARLIER_TABLE_NAMES
+    }
     for key in table:
-        if key not in schema:
+        if key not in schema and key not in earlier_names:
             raise UserError(
                 f"{location.of(key)} is not a setting; known keys: {', '.join(schema)}"
             )
     values: dict[str, Any] = {}
     for key, setting in schema.items():
         if isinstance(setting, dict):
-            sub_table = table.get(key, {})
+            name = _table_name(key, table, location)
+            sub_table = table.get(name, {})
             if not isinstance(sub_table, dict):
-                raise UserError(f"{location.of(key)} must be a table")
-            values[key] = _resolve(setting, sub_table, location.child(key))
+                raise UserError(f"{location.of(name)} must be a table")
+            values[key] = _resolve(setting, sub_table, location.child(name))
         elif key in table:
             values[key] = _convert(setting, table[key], location.of(key))
         else:
             values[key] = setting.default
     return values
+
+
+def _table_name(key: str, table: Mapping[str, Any], location: _Location) -> str:
+    """The name KEY's table is set under in TABLE: KEY, or its earlier name."""
+    earlier = EARLIER_TABLE_NAMES.get(key)
+    if earlier not in table:
+        return key
+    header = location.child(earlier).header()
+    if key in table:
+        raise UserError(set_under_both_names(header, key))
+    print(
+        f"{header}: note: [tool.testwarden.{earlier}] is now named "
+        f"[tool.testwarden.{key}], after its hook; rename the table "
+        "(the old name still works)",
+        file=sys.stderr,
+    )
+    return earlier
+
+
+def set_under_both_names(header: str, key: str) -> str:
+    """The error for KEY's table set under its name and its earlier name, at HEADER."""
+    old = f"[tool.testwarden.{EARLIER_TABLE_NAMES[key]}]"
+    new = f"[tool.testwarden.{key}]"
+    return (
+        f"{header}: {old} and {new} are both set, one table under its old and new "
+        f"name; move the settings into {new} and delete {old}"
+    )
 
 
 def _convert(setting: Setting, value: object, where: str) -> Any:
@@ -317,6 +492,8 @@ def _apply_overrides(values: dict[str, Any], overrides: Mapping[str, Any]) -> No
             raise UserError(f"unknown setting {key!r}")
         if isinstance(setting, dict):
             for sub_key, sub_value in value.items():
+                if sub_key not in setting:
+                    raise UserError(f"unknown setting {key!r}: {sub_key!r}")
                 if sub_value is not None:
                     values[key][sub_key] = _convert(
                         setting[sub_key], sub_value, f"command line: {sub_key!r}"

@@ -375,7 +375,7 @@ def run_gate(
 ) -> HookReport:
     """Measure CHANGE_SET's coverage and report what blocks it. What the run
     does (and tox's output) goes to stdout as it happens, the totals last."""
-    hook_settings = settings.hook("coverage-gate")
+    hook_settings = settings.coverage_gate
     print(change_set.mode_line("coverage-gate"))
     # A commit and named files run the tests they affect; a range and the
     # whole tree run the whole suite and measure total coverage.
@@ -390,8 +390,8 @@ def run_gate(
             ran = selection.selectors()
             posargs = ["--", *(str(root / selector) for selector in ran)]
             run_tests = bool(ran)
-    command = tox_command(root, hook_settings["runner"])
-    env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
+    command = tox_command(root, hook_settings.runner)
+    env_arguments = ["-e", hook_settings.env] if hook_settings.env else []
 
     result = Result(compared_with=change_set.describe())
     with tempfile.TemporaryDirectory(prefix="testwarden-coverage-") as scratch_name:
@@ -421,9 +421,9 @@ def run_gate(
                     measure_changed_lines(measured, change_set, scratch)
                 )
         result.total_threshold = max(
-            hook_settings["fail-under"], measured.config.fail_under
+            hook_settings.fail_under, measured.config.fail_under
         )
-        result.changed_threshold = hook_settings["diff-fail-under"]
+        result.changed_threshold = hook_settings.diff_fail_under
         if check_changed_lines:
             result.not_measured = never_measured(
                 measured, executed, change_set, settings

@@ -12,7 +12,7 @@ baseline file lists known findings by file, function and rule; anything
 beyond it blocks, in every mode. The hook only shrinks the baseline;
 `testwarden baseline` writes it. Exceptions: `# testwarden: allow-mock
 reason="why"` on the line, or a boundary declared in
-[tool.testwarden.mock-data] allow-patch (never the project's own code).
+[tool.testwarden.forbid-mock-data] allow-patch (never the project's own code).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from hooks.mock_detection import Exempt, FileReport, Finding
 from hooks.python_source import NotPython, parse
 
 HOOK_ID = "forbid-mock-data"
-CONFIG_TABLE = "mock-data"
 GUIDELINE = (
     "no mock data anywhere: tests run against real data, files, databases and processes"
 )
@@ -77,11 +76,11 @@ def project_modules(paths: Sequence[str]) -> frozenset[str]:
 def allowed_patches(
     config: Config, own_modules: frozenset[str]
 ) -> tuple[AllowedPatch, ...]:
-    allowed = config.hook(CONFIG_TABLE)["allow-patch"]
+    allowed = config.forbid_mock_data.allow_patch
     for entry in allowed:
         if entry.target.split(".")[0] in own_modules:
             raise UserError(
-                f"[tool.testwarden.{CONFIG_TABLE}] allow-patch: {entry.target!r} is the "
+                f"[tool.testwarden.{HOOK_ID}] allow-patch: {entry.target!r} is the "
                 "project's own code, which is never faked; only external boundaries "
                 "(a payment provider, a cloud API) can be allowed"
             )
@@ -302,7 +301,7 @@ def _shrink(
 
 
 def check(change_set: git.ChangeSet, config: Config) -> HookReport:
-    baseline_path = config.hook(CONFIG_TABLE)["baseline"]
+    baseline_path = config.forbid_mock_data.baseline
     scanned = scan(change_set, config, baseline_path)
     baseline, content = read_baseline(change_set, baseline_path)
     baseline = baseline.renamed(
@@ -368,7 +367,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
     report.fix = (
         "replace the mock data with what each line suggests. For a boundary "
         "the team fakes on purpose (a payment provider, a cloud API), declare it:\n"
-        f"  [tool.testwarden.{CONFIG_TABLE}]\n"
+        f"  [tool.testwarden.{HOOK_ID}]\n"
         '  allow-patch = [{ target = "stripe.Charge.create", reason = "why" }]\n'
         'or say why on the line: `# testwarden: allow-mock reason="why"`. '
         "To adopt the hook in a codebase that has mock data already, record it "
@@ -379,7 +378,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
 
 def write_baseline(config: Config) -> int:
     """`testwarden baseline`: record every current finding of the tracked files."""
-    baseline_path = config.hook(CONFIG_TABLE)["baseline"]
+    baseline_path = config.forbid_mock_data.baseline
     scanned = scan(git.all_files(), config, baseline_path)
     for message in scanned.notes:
         print(message)
@@ -416,7 +415,7 @@ def _scan_tree(
         if path in blobs
     )
     tree = git.ChangeSet(git.ALL_FILES, git.empty_tree(), revision, changes)
-    return tree, scan(tree, config, config.hook(CONFIG_TABLE)["baseline"])
+    return tree, scan(tree, config, config.forbid_mock_data.baseline)
 
 
 def existing_findings(

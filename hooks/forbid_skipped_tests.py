@@ -326,7 +326,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         )
         return report
 
-    findings = find_switched_off_tests(files, config.hook(HOOK_ID)["allow"])
+    findings = find_switched_off_tests(files, config.forbid_skipped_tests.allow)
     for item, message in one_per_marker(findings.blocked):
         report.block(item.rule, display_path(item.path), item.line, message)
     for item, message in one_per_marker(findings.replaced):

@@ -326,7 +326,7 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         )
         unreadable = unreadable_ignore_lists(before, after)
     findings = find_removed_tests(
-        files, config.hook(HOOK_ID)["allow"], after.collects, after, unreadable
+        files, config.forbid_test_deletion.allow, after.collects, after, unreadable
     )
     report = HookReport(HOOK_ID)
     for removal in findings.removals:

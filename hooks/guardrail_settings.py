@@ -107,8 +107,8 @@ COMMAND_THRESHOLDS = {
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One guardrail setting as one side holds it, and where (line None: unset)."""
+class GuardrailValue:
+    """A guardrail setting's value as one side holds it, and where (line None: unset)."""
 
     path: str
     line: int | None
@@ -136,15 +136,15 @@ class Side:
     """Everything protect-guardrails compares, on one side of the change."""
 
     revision: str
-    thresholds: dict[str, Setting] = field(default_factory=dict)
+    thresholds: dict[str, GuardrailValue] = field(default_factory=dict)
     # An entry added to one of these hides tests or findings.
-    widenable: dict[str, Setting] = field(default_factory=dict)
+    widenable: dict[str, GuardrailValue] = field(default_factory=dict)
     # An entry removed from one of these hides tests.
-    narrowable: dict[str, Setting] = field(default_factory=dict)
+    narrowable: dict[str, GuardrailValue] = field(default_factory=dict)
     hooks: dict[str, Hook] = field(default_factory=dict)
-    hook_filters: dict[str, Setting] = field(default_factory=dict)
+    hook_filters: dict[str, GuardrailValue] = field(default_factory=dict)
     # tox.commands.<option> -> each value a pytest command in tox gives it.
-    test_filters: dict[str, list[Setting]] = field(default_factory=dict)
+    test_filters: dict[str, list[GuardrailValue]] = field(default_factory=dict)
     # The pytest command of tox each of test_filters' values is given to, in
     # the same order, and every pytest command of tox: (environment section
     # and factors, the words before pytest's, pytest's without filters).
@@ -215,12 +215,23 @@ def _read_testwarden(
     side: Side, text: str, pyproject: Mapping[str, Any], blobs: Mapping[str, str]
 ) -> None:
     table = _table(pyproject, "tool", "testwarden")
+    # A table under its earlier name is read; under both names, it is a problem.
+    set_under: dict[str, str] = {}
+    for hook_id, earlier in config.EARLIER_TABLE_NAMES.items():
+        if earlier in table and hook_id in table:
+            header = config.table_line(text, f"tool.testwarden.{earlier}")
+            side.problems.append(
+                config.set_under_both_names(where(PYPROJECT, header), hook_id)
+            )
+        elif earlier in table:
+            set_under[hook_id] = earlier
 
-    def value(hook_id: str, key: str) -> Setting:
-        section = f"tool.testwarden.{hook_id}"
+    def value(hook_id: str, key: str) -> GuardrailValue:
+        name = set_under.get(hook_id, hook_id)
+        section = f"tool.testwarden.{name}"
         line = config.line_of(text, section, key)
         setting = config.SCHEMA[hook_id][key]
-        raw = _table(table, hook_id).get(key)
+        raw = _table(table, name).get(key)
         try:
             converted = setting.default if raw is None else setting.convert(raw)
         except TypeError as expected:
@@ -229,27 +240,36 @@ def _read_testwarden(
                 f"got {raw!r}"
             )
             converted = setting.default
-        return Setting(PYPROJECT, line, converted)
+        return GuardrailValue(PYPROJECT, line, converted)
 
     for key in ("fail-under", "diff-fail-under"):
         side.thresholds[f"coverage-gate.{key}"] = value("coverage-gate", key)
-    for hook_id, key, shown in (
-        ("forbid-test-deletion", "allow", lambda entry: entry.test),
-        ("forbid-skipped-tests", "allow", lambda entry: entry.test),
-        ("mock-data", "allow-patch", lambda entry: entry.target),
+    # Finding ids keep forbid-mock-data's earlier table name: exemptions use them.
+    for guardrail, hook_id, key, shown in (
+        ("forbid-test-deletion.allow", "forbid-test-deletion", "allow", _test),
+        ("forbid-skipped-tests.allow", "forbid-skipped-tests", "allow", _test),
+        ("mock-data.allow-patch", "forbid-mock-data", "allow-patch", _target),
     ):
         entries = value(hook_id, key)
-        side.widenable[f"{hook_id}.{key}"] = Setting(
+        side.widenable[guardrail] = GuardrailValue(
             entries.path, entries.line, tuple(map(shown, entries.value))
         )
     side.exemptions = value("protect-guardrails", "allow").value
-    baseline_path = value("mock-data", "baseline").value
+    baseline_path = value("forbid-mock-data", "baseline").value
     side.widenable["mock-data.baseline"] = _baseline(side, baseline_path, blobs)
 
 
-def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> Setting:
+def _test(entry: config.Exemption) -> str:
+    return entry.test
+
+
+def _target(entry: config.AllowedPatch) -> str:
+    return entry.target
+
+
+def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> GuardrailValue:
     if path not in blobs:
-        return Setting(path, None, ())
+        return GuardrailValue(path, None, ())
     content = git.read_blobs([blobs[path]])[blobs[path]]
     try:
         counts = Baseline.parse(content, path).counts
@@ -260,7 +280,7 @@ def _baseline(side: Side, path: str, blobs: Mapping[str, str]) -> Setting:
     entries = tuple(
         ":".join(key) for key, count in sorted(counts.items()) for _ in range(count)
     )
-    return Setting(path, None, entries)
+    return GuardrailValue(path, None, entries)
 
 
 def _ini(texts: dict[str, str], path: str, side: Side) -> configparser.RawConfigParser:
@@ -315,13 +335,13 @@ def _read_coverage(
     path, sections = _coverage_source(texts, pyproject, side)
     text = texts.get(path, "")
 
-    def setting(table: str, key: str, default: Any, parse) -> Setting:
+    def setting(table: str, key: str, default: Any, parse) -> GuardrailValue:
         for section, options in sections.items():
             if section.endswith(table) and key in options:
-                return Setting(
+                return GuardrailValue(
                     path, config.line_of(text, section, key), parse(options[key])
                 )
-        return Setting(path, None, default)
+        return GuardrailValue(path, None, default)
 
     side.thresholds["coverage.fail_under"] = setting("report", "fail_under", 0.0, float)
     for table in ("run", "report"):
@@ -440,12 +460,14 @@ def _read_pytest(
         side.problems.append(f"{path}: [{section}] addopts: {error}")
         words = []
     for option, values in hiding_options(words).items():
-        side.widenable[f"pytest.addopts.{option}"] = Setting(*where("addopts"), values)
-    side.widenable["pytest.norecursedirs"] = Setting(
+        side.widenable[f"pytest.addopts.{option}"] = GuardrailValue(
+            *where("addopts"), values
+        )
+    side.widenable["pytest.norecursedirs"] = GuardrailValue(
         *where("norecursedirs"),
         _split(options.get("norecursedirs", PYTEST_DEFAULT_NORECURSEDIRS), r"\s+"),
     )
-    side.narrowable["pytest.testpaths"] = Setting(
+    side.narrowable["pytest.testpaths"] = GuardrailValue(
         *where("testpaths"), _split(options.get("testpaths", EVERY_DIRECTORY), r"\s+")
     )
 
@@ -477,7 +499,7 @@ def _read_tox(side: Side, texts: dict[str, str], pyproject: Mapping[str, Any]) -
         for option, values in hiding_options(arguments or ()).items():
             for value in values:
                 side.test_filters[f"tox.commands.{option}"].append(
-                    Setting(path, line, value)
+                    GuardrailValue(path, line, value)
                 )
                 side.test_filter_commands[f"tox.commands.{option}"].append(command)
 
@@ -616,7 +638,7 @@ def _read_pre_commit(side: Side, text: str | None) -> None:
             return
     for key in FILTER_DEFAULTS:
         line = _first_line(text, re.compile(rf"{key}\s*:"))
-        side.hook_filters[key] = Setting(PRE_COMMIT_CONFIG, line, loaded[key])
+        side.hook_filters[key] = GuardrailValue(PRE_COMMIT_CONFIG, line, loaded[key])
     seen: dict[str, int] = {}
     for repo in loaded["repos"]:
         for hook in repo["hooks"]:
@@ -686,7 +708,7 @@ def _coverage_gate_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> N
                 f"{PRE_COMMIT_CONFIG}: coverage-gate args: {option} {given!r} is not a number"
             )
             continue
-        side.thresholds[f"coverage-gate.{option[2:]}"] = Setting(
+        side.thresholds[f"coverage-gate.{option[2:]}"] = GuardrailValue(
             PRE_COMMIT_CONFIG, side.hooks[key].line, threshold
         )
 
@@ -703,14 +725,18 @@ def is_command_file(path: str, content: bytes) -> bool:
     return may_be_command_file(path) and bool(SCRIPT_SHEBANG.match(first_line))
 
 
-def command_thresholds(contents: Mapping[str, bytes]) -> dict[str, list[Setting]]:
+def command_thresholds(
+    contents: Mapping[str, bytes],
+) -> dict[str, list[GuardrailValue]]:
     """Threshold id -> each command-line threshold in CONTENTS' command files."""
-    found: dict[str, list[Setting]] = {key: [] for key in COMMAND_THRESHOLDS}
+    found: dict[str, list[GuardrailValue]] = {key: [] for key in COMMAND_THRESHOLDS}
     for path, content in sorted(contents.items()):
         if not is_command_file(path, content):
             continue
         for number, line in enumerate(content.decode(errors="replace").splitlines(), 1):
             for key, pattern in COMMAND_THRESHOLDS.items():
                 for match in pattern.finditer(line):
-                    found[key].append(Setting(path, number, float(match.group(1))))
+                    found[key].append(
+                        GuardrailValue(path, number, float(match.group(1)))
+                    )
     return found

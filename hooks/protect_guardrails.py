@@ -28,8 +28,8 @@ from hooks.findings import HookReport
 from hooks.guardrail_settings import (
     FILTER_DEFAULTS,
     PRE_COMMIT_CONFIG,
+    GuardrailValue,
     Hook,
-    Setting,
     Side,
     command_thresholds,
     may_be_command_file,
@@ -102,7 +102,9 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _finding(guardrail: str, before: Setting, after: Setting, weakens: str) -> Finding:
+def _finding(
+    guardrail: str, before: GuardrailValue, after: GuardrailValue, weakens: str
+) -> Finding:
     located = after if after.line else before
     return Finding(
         guardrail,
@@ -277,7 +279,7 @@ def lowered_command_thresholds(change_set: git.ChangeSet) -> list[Finding]:
             new = (
                 new_settings[index]
                 if index < len(new_settings)
-                else Setting(old.path, None, "(removed)")
+                else GuardrailValue(old.path, None, "(removed)")
             )
             if new.value == "(removed)" or new.value < old.value:
                 findings.append(_finding(key, old, new, WEAKENS[key]))

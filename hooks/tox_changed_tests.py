@@ -79,9 +79,9 @@ def run_changed_tests(
         print(f"tox-changed-tests: no tests affected by {change_set.describe()}")
         print_selection(selection)
         return 0
-    hook_settings = settings.hook("tox-changed-tests")
-    command = tox_command(root, hook_settings["runner"])
-    env_arguments = ["-e", hook_settings["env"]] if hook_settings["env"] else []
+    hook_settings = settings.tox_changed_tests
+    command = tox_command(root, hook_settings.runner)
+    env_arguments = ["-e", hook_settings.env] if hook_settings.env else []
     run_whole_suite_for_unpassable_names(selection)
     selectors = None if selection.everything else selection.selectors()
     tree = git.working_tree_id()
@@ -119,7 +119,7 @@ def run_changed_tests(
                 Path(measured.get_data().data_filename()) if measured else None
             ),
         )
-        if returncode == 0 and hook_settings["record-test-map"]:
+        if returncode == 0 and hook_settings.record_test_map:
             print(f"tox-changed-tests: {_record(measured, root, settings, selectors)}")
     if returncode == EXIT_NO_TESTS_COLLECTED and posargs:
         print(

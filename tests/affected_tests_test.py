@@ -250,11 +250,15 @@ def test_deleted_file_nothing_imports_is_reported(repo, capsys):
         ("", ".testwarden-mock-data-baseline.json"),
         (
             '[tool.testwarden.tox-changed-tests]\nignore = ["*.md"]\n'
+            '[tool.testwarden.forbid-mock-data]\nbaseline = "ci/mock-baseline.json"\n',
+            "ci/mock-baseline.json",
+        ),
+        (
             '[tool.testwarden.mock-data]\nbaseline = "ci/mock-baseline.json"\n',
             "ci/mock-baseline.json",
         ),
     ],
-    ids=["default", "configured"],
+    ids=["default", "configured", "configured-under-the-old-name"],
 )
 def test_the_mock_data_baseline_affects_no_test(repo, capsys, pyproject, baseline):
     project({**FLAT_PROJECT, "pyproject.toml": pyproject, baseline: "{}\n"})

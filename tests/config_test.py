@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+import typing
+
 import pytest
 
-from hooks import config
+from hooks import config, forbid_mock_data
 from hooks.errors import UserError
+from tests.change_modes_test import manifest_config, pre_commit
+from tests.helpers import add, write
 
 
 def write_pyproject(root, text):
@@ -41,7 +46,7 @@ def test_values_from_pyproject(tmp_path):
     assert settings.source == tmp_path / "pyproject.toml"
     assert settings.test_files == ("spec/**",)
     assert settings.coverage_threshold == 92.5
-    assert settings.hook("coverage-gate")["fail-under"] == 92.5
+    assert settings.coverage_gate.fail_under == 92.5
 
 
 def test_command_line_overrides_the_file(tmp_path):
@@ -223,9 +228,225 @@ def test_exemptions_are_read_with_their_reasons(tmp_path):
         "allow = [{ test = ' tests/test_a.py::test_x ', reason = 'feature removed' }]\n",
     )
 
-    [exemption] = config.load(tmp_path).hook("forbid-test-deletion")["allow"]
+    [exemption] = config.load(tmp_path).forbid_test_deletion.allow
 
     assert (exemption.test, exemption.reason) == (
         "tests/test_a.py::test_x",
         "feature removed",
     )
+
+
+def test_schema_and_settings_dataclasses_agree():
+    """Each key is one attribute: its name in snake_case, its converter's type,
+    its default; an attribute that is no key is only Config's own bookkeeping."""
+
+    def check(settings_class: type, schema: dict) -> None:
+        attributes = {item.name: item for item in dataclasses.fields(settings_class)}
+        types = typing.get_type_hints(settings_class)
+        keys = {key.replace("-", "_"): key for key in schema}
+        bookkeeping = {"source", "explicit", "_test_file_pattern"}
+        extra = bookkeeping if settings_class is config.Config else set()
+        assert set(attributes) == set(keys) | extra, settings_class
+        for name, key in keys.items():
+            assert "_" not in key, key
+            setting = schema[key]
+            if isinstance(setting, dict):
+                check(types[name], setting)
+                assert getattr(settings_class(), name) == types[name]()
+            else:
+                converted = typing.get_type_hints(setting.convert)["return"]
+                assert converted == types[name], key
+                assert attributes[name].default == setting.default, key
+                assert setting.help, key
+
+    check(config.Config, config.SCHEMA)
+
+
+def test_every_table_is_read_as_attributes_of_its_own_dataclass(tmp_path):
+    write_pyproject(
+        tmp_path,
+        "[tool.testwarden.coverage-gate]\n"
+        'fail-under = 90\ndiff-fail-under = 95\nenv = "cov"\nrunner = "hatch run tox"\n'
+        "[tool.testwarden.tox-changed-tests]\n"
+        'env = "py"\nrun-all-on = ["data/**"]\nignore = ["*.txt"]\n'
+        "record-test-map = true\n"
+        "[tool.testwarden.forbid-skipped-tests]\n"
+        "allow = [{ test = 'tests/test_a.py', reason = 'flaky upstream' }]\n"
+        "[tool.testwarden.forbid-mock-data]\n"
+        "allow-patch = [{ target = 'stripe', reason = 'payments' }]\n"
+        'baseline = "ci/baseline.json"\n'
+        "[tool.testwarden.protect-guardrails]\n"
+        "allow = [{ guardrail = 'coverage.fail_under', reason = 'agreed' }]\n",
+    )
+
+    settings = config.load(tmp_path)
+
+    assert settings.coverage_gate == config.CoverageGateSettings(
+        fail_under=90.0, diff_fail_under=95.0, env="cov", runner="hatch run tox"
+    )
+    assert settings.tox_changed_tests == config.ToxChangedTestsSettings(
+        env="py",
+        runner=None,
+        run_all_on=("data/**",),
+        ignore=("*.txt",),
+        record_test_map=True,
+    )
+    assert settings.forbid_test_deletion.allow == ()
+    assert settings.forbid_skipped_tests.allow == (
+        config.Exemption("tests/test_a.py", "flaky upstream"),
+    )
+    assert settings.forbid_mock_data == config.ForbidMockDataSettings(
+        allow_patch=(config.AllowedPatch("stripe", "payments"),),
+        baseline="ci/baseline.json",
+    )
+    assert settings.protect_guardrails.allow == (
+        config.GuardrailExemption("coverage.fail_under", "agreed"),
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.coverage_gate.fail_under = 10  # type: ignore[misc]
+
+
+def test_a_command_line_override_of_no_setting_is_named(tmp_path):
+    with pytest.raises(
+        UserError, match="unknown setting 'coverage-gate': 'fail_under'"
+    ):
+        config.load(tmp_path, {"coverage-gate": {"fail_under": 90}})
+
+
+# forbid-mock-data's table, [tool.testwarden.mock-data] before it was named
+# after its hook.
+
+OLD_TABLE_NOTE = (
+    ":{line}: note: [tool.testwarden.mock-data] is now named "
+    "[tool.testwarden.forbid-mock-data], after its hook; rename the table "
+    "(the old name still works)\n"
+)
+
+
+def test_the_forbid_mock_data_table_is_named_after_its_hook(tmp_path, capsys):
+    write_pyproject(
+        tmp_path, '[tool.testwarden.forbid-mock-data]\nbaseline = "ci/baseline.json"\n'
+    )
+
+    assert config.load(tmp_path).forbid_mock_data.baseline == "ci/baseline.json"
+    assert capsys.readouterr().err == ""
+
+
+def test_the_old_mock_data_table_is_read_with_a_note(tmp_path, capsys):
+    write_pyproject(
+        tmp_path,
+        '[project]\nname = "x"\n\n[tool.testwarden.mock-data]\n'
+        'baseline = "ci/baseline.json"\n',
+    )
+
+    settings = config.load(tmp_path)
+
+    assert settings.forbid_mock_data.baseline == "ci/baseline.json"
+    assert capsys.readouterr().err == str(tmp_path / "pyproject.toml") + (
+        OLD_TABLE_NOTE.format(line=4)
+    )
+
+
+def test_the_old_table_set_inline_is_read_with_its_line(tmp_path, capsys):
+    write_pyproject(
+        tmp_path,
+        '[tool.testwarden]\ntest-files = ["t/**"]\nmock-data = { baseline = "b.json" }\n',
+    )
+
+    assert config.load(tmp_path).forbid_mock_data.baseline == "b.json"
+    assert capsys.readouterr().err.endswith(OLD_TABLE_NOTE.format(line=3))
+
+
+def test_errors_in_the_old_table_name_the_old_table(tmp_path):
+    write_pyproject(tmp_path, "[tool.testwarden.mock-data]\nbaseline = '/abs.json'\n")
+
+    with pytest.raises(UserError) as raised:
+        config.load(tmp_path)
+
+    assert str(raised.value) == (
+        f"{tmp_path / 'pyproject.toml'}:2: [tool.testwarden.mock-data] 'baseline' "
+        "must be a path relative to the repository root, got '/abs.json'"
+    )
+
+    write_pyproject(tmp_path, "[tool.testwarden]\nmock-data = 1\n")
+    with pytest.raises(UserError, match=r":2: \[tool.testwarden\] 'mock-data' must be"):
+        config.load(tmp_path)
+
+
+def test_the_old_and_the_new_table_together_are_an_error(tmp_path):
+    write_pyproject(
+        tmp_path,
+        "[tool.testwarden.forbid-mock-data]\nbaseline = 'a.json'\n\n"
+        "[tool.testwarden.mock-data]\nbaseline = 'b.json'\n",
+    )
+
+    with pytest.raises(UserError) as raised:
+        config.load(tmp_path)
+
+    assert str(raised.value) == (
+        f"{tmp_path / 'pyproject.toml'}:4: [tool.testwarden.mock-data] and "
+        "[tool.testwarden.forbid-mock-data] are both set, one table under its old "
+        "and new name; move the settings into [tool.testwarden.forbid-mock-data] "
+        "and delete [tool.testwarden.mock-data]"
+    )
+
+
+def test_the_old_name_is_no_key_inside_a_hook_table(tmp_path):
+    write_pyproject(tmp_path, "[tool.testwarden.coverage-gate]\nmock-data = 1\n")
+
+    with pytest.raises(
+        UserError, match=r":2: \[tool.testwarden.coverage-gate\] 'mock-data' is not"
+    ):
+        config.load(tmp_path)
+
+
+OLD_TABLE = (
+    "[tool.testwarden.mock-data]\n"
+    "allow-patch = [{ target = 'stripe', reason = 'no sandbox for payouts' }]\n"
+)
+PATCHING_TEST = (
+    "from unittest.mock import patch\n\n\n"
+    "def test_pay():\n"
+    "    with patch('stripe.Payout.create'):\n"
+    "        pass\n"
+)
+
+
+def test_forbid_mock_data_still_reads_the_old_table_with_the_note(repo, capsys):
+    write("pyproject.toml", OLD_TABLE)
+    write("tests/test_pay.py", PATCHING_TEST)
+    add(".")
+
+    exit_code = forbid_mock_data.main([])
+
+    captured = capsys.readouterr()
+    assert exit_code == 0, captured.out
+    assert "no sandbox for payouts (allow-patch)" in captured.out
+    assert captured.err.splitlines() == [
+        str(repo / "pyproject.toml") + OLD_TABLE_NOTE.format(line=1).rstrip(),
+        "forbid-mock-data: checking the staged change (no file names passed)",
+    ]
+
+
+def test_the_old_table_works_through_pre_commit_with_the_note(
+    repo, project_root, tmp_path
+):
+    write(
+        ".pre-commit-config.yaml", manifest_config(project_root, ["forbid-mock-data"])
+    )
+    write("pyproject.toml", OLD_TABLE)
+    write("tests/test_pay.py", PATCHING_TEST)
+    add(".")
+
+    ran = pre_commit(
+        project_root,
+        tmp_path / "pre-commit-home",
+        "run",
+        "--verbose",
+        "forbid-mock-data",
+    )
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Passed" in ran.stdout
+    assert "no sandbox for payouts (allow-patch)" in ran.stdout
+    assert "pyproject.toml" + OLD_TABLE_NOTE.format(line=1) in ran.stdout

@@ -375,7 +375,7 @@ def test_duplicate_baseline_entries_add_up(repo, capsys):
 
 
 def configure(table: str) -> None:
-    stage({"pyproject.toml": f"[tool.testwarden.mock-data]\n{table}\n"})
+    stage({"pyproject.toml": f"[tool.testwarden.forbid-mock-data]\n{table}\n"})
 
 
 def test_an_allowed_boundary_passes_and_is_listed(repo, capsys):
@@ -447,7 +447,9 @@ def test_an_allowed_target_needs_a_reason(repo, capsys):
     code, output = run(capsys)
 
     assert code == 2
-    assert "[tool.testwarden.mock-data] 'allow-patch' must be a list of" in output
+    assert (
+        "[tool.testwarden.forbid-mock-data] 'allow-patch' must be a list of" in output
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,11 @@ import shlex
 
 import pytest
 
+from hooks import protect_guardrails
 from hooks.config import line_of
 from hooks.guardrail_settings import (
     PYTEST_DEFAULT_NORECURSEDIRS,
-    Setting,
+    GuardrailValue,
     command_thresholds,
     hiding_options,
     pytest_arguments,
@@ -50,8 +51,8 @@ def test_command_thresholds_reads_only_command_files():
     )
 
     # A list's "--option", "value" is read too; src/app.py is no command file.
-    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
-    assert found["coverage.--fail-under"] == [Setting("ci/check.sh", 1, 92.5)]
+    assert found["pytest.--cov-fail-under"] == [GuardrailValue("noxfile.py", 1, 85.0)]
+    assert found["coverage.--fail-under"] == [GuardrailValue("ci/check.sh", 1, 92.5)]
 
 
 def test_a_noxfile_threshold_in_quotes_is_read():
@@ -59,7 +60,7 @@ def test_a_noxfile_threshold_in_quotes_is_read():
         {"noxfile.py": b'session.run("pytest", "--cov-fail-under=85")\n'}
     )
 
-    assert found["pytest.--cov-fail-under"] == [Setting("noxfile.py", 1, 85.0)]
+    assert found["pytest.--cov-fail-under"] == [GuardrailValue("noxfile.py", 1, 85.0)]
 
 
 def committed_side(files: dict[str, str]):
@@ -77,7 +78,9 @@ def test_pytest_takes_the_first_ini_file_as_pytest_does(repo):
         }
     )
 
-    assert side.widenable["pytest.addopts.--ignore"] == Setting("pytest.ini", 2, ("a",))
+    assert side.widenable["pytest.addopts.--ignore"] == GuardrailValue(
+        "pytest.ini", 2, ("a",)
+    )
     assert side.widenable["pytest.norecursedirs"].value == PYTEST_DEFAULT_NORECURSEDIRS
 
 
@@ -132,7 +135,7 @@ def test_both_pytest_tables_in_pyproject_are_a_problem_as_pytest_refuses_them(re
         "pyproject.toml: pytest refuses both [tool.pytest] and "
         "[tool.pytest.ini_options]; keep one of them"
     ]
-    assert side.narrowable["pytest.testpaths"] == Setting(
+    assert side.narrowable["pytest.testpaths"] == GuardrailValue(
         "pyproject.toml", 2, ("tests",)
     )
 
@@ -173,7 +176,7 @@ def test_a_script_is_a_command_file_by_its_first_line(path, first_line, is_scrip
 
     found = command_thresholds({path: content})["coverage.--fail-under"]
 
-    assert found == ([Setting(path, 2, 90.0)] if is_script else [])
+    assert found == ([GuardrailValue(path, 2, 90.0)] if is_script else [])
 
 
 @pytest.mark.parametrize(
@@ -203,11 +206,11 @@ def test_tox_filters_are_read_from_every_environment_with_their_lines(repo):
     )
 
     assert side.test_filters["tox.commands.-k"] == [
-        Setting("tox.ini", 4, "not db"),
-        Setting("tox.ini", 6, "a#b"),
-        Setting("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
+        GuardrailValue("tox.ini", 4, "not db"),
+        GuardrailValue("tox.ini", 6, "a#b"),
+        GuardrailValue("tox.ini", 6, "'open"),  # tox's word for an unclosed quote
     ]
-    assert side.test_filters["tox.commands.-m"] == [Setting("tox.ini", 8, "e2e")]
+    assert side.test_filters["tox.commands.-m"] == [GuardrailValue("tox.ini", 8, "e2e")]
 
 
 @pytest.mark.parametrize(
@@ -236,4 +239,140 @@ def test_tox_configuration_of_the_wrong_shape_holds_no_commands(repo):
     )
 
     assert side.problems == []
-    assert side.test_filters["tox.commands.-k"] == [Setting("tox.toml", 6, "b")]
+    assert side.test_filters["tox.commands.-k"] == [GuardrailValue("tox.toml", 6, "b")]
+
+
+# forbid-mock-data's settings, under [tool.testwarden.forbid-mock-data] or the
+# table's earlier name, [tool.testwarden.mock-data].
+
+MOCK_BASELINE = (
+    '{"findings": [{"path": "tests/test_a.py", "function": "test_x", '
+    '"rule": "mock-object", "count": 1}]}\n'
+)
+
+
+@pytest.mark.parametrize("table", ["forbid-mock-data", "mock-data"])
+def test_forbid_mock_data_settings_are_watched_under_either_name(repo, table):
+    side = committed_side(
+        {
+            "pyproject.toml": '[project]\nname = "x"\n\n'
+            f"[tool.testwarden.{table}]\n"
+            "allow-patch = [{ target = 'stripe', reason = 'payments' }]\n"
+            'baseline = "ci/baseline.json"\n',
+            "ci/baseline.json": MOCK_BASELINE,
+        }
+    )
+
+    assert side.problems == []
+    assert side.widenable["mock-data.allow-patch"] == GuardrailValue(
+        "pyproject.toml", 5, ("stripe",)
+    )
+    assert side.widenable["mock-data.baseline"] == GuardrailValue(
+        "ci/baseline.json", None, ("tests/test_a.py:test_x:mock-object",)
+    )
+
+
+def test_forbid_mock_data_settings_under_both_names_are_a_problem(repo):
+    side = committed_side(
+        {
+            "pyproject.toml": "[tool.testwarden.forbid-mock-data]\n"
+            "allow-patch = [{ target = 'stripe', reason = 'payments' }]\n\n"
+            "[tool.testwarden.mock-data]\n"
+            "allow-patch = [{ target = 'boto3', reason = 'aws' }]\n"
+        }
+    )
+
+    assert side.problems == [
+        "pyproject.toml:4: [tool.testwarden.mock-data] and "
+        "[tool.testwarden.forbid-mock-data] are both set, one table under its old "
+        "and new name; move the settings into [tool.testwarden.forbid-mock-data] "
+        "and delete [tool.testwarden.mock-data]"
+    ]
+    assert side.widenable["mock-data.allow-patch"].value == ("stripe",)
+
+
+def test_a_wrong_value_under_the_old_name_is_a_problem_naming_it(repo):
+    side = committed_side(
+        {"pyproject.toml": "[tool.testwarden.mock-data]\nbaseline = 3\n"}
+    )
+
+    assert side.problems == [
+        "pyproject.toml:2: [tool.testwarden.mock-data] 'baseline' must be a path "
+        "relative to the repository root, got 3"
+    ]
+
+
+def guard(capsys, *argv: str) -> tuple[int, str, str]:
+    exit_code = protect_guardrails.main(list(argv))
+    captured = capsys.readouterr()
+    return exit_code, captured.out, captured.err
+
+
+OLD_TABLE = (
+    "[tool.testwarden.mock-data]\n"
+    "allow-patch = [{ target = 'stripe', reason = 'payments' }]\n"
+    'baseline = "ci/baseline.json"\n'
+)
+NEW_TABLE = OLD_TABLE.replace(
+    "[tool.testwarden.mock-data]", "[tool.testwarden.forbid-mock-data]"
+)
+
+
+def test_renaming_the_mock_data_table_weakens_nothing(repo, capsys):
+    write("ci/baseline.json", MOCK_BASELINE)
+    committed_side({"pyproject.toml": OLD_TABLE})
+    write("pyproject.toml", NEW_TABLE)
+    add(".")
+
+    exit_code, out, err = guard(capsys)
+
+    assert (exit_code, err) == (0, "")
+    assert "mock-data" not in out
+
+
+def test_the_renamed_table_is_watched_as_the_old_one_was(repo, capsys):
+    write("ci/baseline.json", MOCK_BASELINE)
+    committed_side({"pyproject.toml": OLD_TABLE})
+    write(
+        "pyproject.toml",
+        NEW_TABLE.replace(
+            "reason = 'payments' }",
+            "reason = 'payments' }, { target = 'boto3', reason = 'aws' }",
+        ),
+    )
+    write("ci/baseline.json", MOCK_BASELINE.replace('"count": 1', '"count": 2'))
+    add(".")
+
+    exit_code, out, _ = guard(capsys)
+
+    assert exit_code == 1
+    assert (
+        "new exemption, for the reviewer: pyproject.toml:2: mock-data.allow-patch: "
+        "stripe -> stripe, boto3" in out
+    )
+    assert (
+        "ci/baseline.json: mock-data.baseline: tests/test_a.py:test_x:mock-object -> "
+        "tests/test_a.py:test_x:mock-object, tests/test_a.py:test_x:mock-object; "
+        "adds tests/test_a.py:test_x:mock-object: "
+        "lets forbid-mock-data accept more existing mock data" in out
+    )
+
+
+def test_protect_guardrails_reads_the_old_table_with_the_note(repo, capsys):
+    committed_side({"pyproject.toml": "[project]\nname = 'x'\n"})
+    write("pyproject.toml", OLD_TABLE)
+    add(".")
+
+    exit_code, out, err = guard(capsys)
+
+    assert exit_code == 0
+    assert (
+        "new exemption, for the reviewer: pyproject.toml:2: mock-data.allow-patch"
+        in out
+    )
+    assert err == (
+        f"{repo / 'pyproject.toml'}:1: note: [tool.testwarden.mock-data] is now "
+        "named [tool.testwarden.forbid-mock-data], after its hook; rename the "
+        "table (the old name still works)\n"
+        "protect-guardrails: checking the staged change (no file names passed)\n"
+    )
