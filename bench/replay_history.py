@@ -23,6 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOOK_IDS = (
     "forbid-test-deletion",
     "forbid-skipped-tests",
+    "forbid-weakened-tests",
     "forbid-mock-data",
     "protect-guardrails",
 )
@@ -93,13 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="parallel hook runs"
     )
+    parser.add_argument(
+        "--hook",
+        action="append",
+        choices=HOOK_IDS,
+        help="replay only this hook (repeatable); all guard hooks by default",
+    )
     args = parser.parse_args(argv)
+    hook_ids = tuple(args.hook or HOOK_IDS)
     clone = args.clone.resolve()
     commits = commits_to_replay(clone, args.commits)
     tasks = [
         (commit, subject, hook_id)
         for commit, subject in commits
-        for hook_id in HOOK_IDS
+        for hook_id in hook_ids
     ]
     with ThreadPoolExecutor(max_workers=args.jobs) as executor:
         results = list(executor.map(lambda task: replay(clone, *task), tasks))
@@ -121,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n| hook | commits replayed | blocked (exit 1) | errors (exit 2) | blocked % |"
     )
     print("|---|---|---|---|---|")
-    for hook_id in HOOK_IDS:
+    for hook_id in hook_ids:
         hook_results = [result for result in results if result.hook_id == hook_id]
         blocked = sum(result.exit_code == 1 for result in hook_results)
         errors = sum(result.exit_code == 2 for result in hook_results)

@@ -17,6 +17,7 @@ HOOK_MODULES = {
     "coverage-gate": "hooks.coverage_gate",
     "forbid-test-deletion": "hooks.forbid_test_deletion",
     "forbid-skipped-tests": "hooks.forbid_skipped_tests",
+    "forbid-weakened-tests": "hooks.forbid_weakened_tests",
     "forbid-mock-data": "hooks.forbid_mock_data",
     "protect-guardrails": "hooks.protect_guardrails",
 }

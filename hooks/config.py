@@ -164,6 +164,9 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
     "forbid-skipped-tests": {
         "allow": Setting(_exemptions, ()),
     },
+    "forbid-weakened-tests": {
+        "allow": Setting(_exemptions, ()),
+    },
     "mock-data": {
         "allow-patch": Setting(_allowed_patches, ()),
         "baseline": Setting(_relative_path, DEFAULT_MOCK_DATA_BASELINE),

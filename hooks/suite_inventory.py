@@ -18,10 +18,11 @@ pair_tests matches the tests of one side with the other.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 from math import prod
@@ -119,6 +120,10 @@ class TestDefinition:
     skips: tuple[SkipMarker, ...]
     # The definition without its name: equal for a test renamed or copied as is.
     fingerprint: str
+    # Its syntax tree, for hooks that read what the test does.
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def name(self) -> str:
@@ -158,6 +163,8 @@ class Inventory:
     allow_skip: dict[int, str]
     # No statement at all: nothing but blank lines and comments.
     empty: bool = False
+    # The parsed module, for hooks that read the tests' bodies.
+    module: ast.Module | None = field(default=None, compare=False, repr=False)
 
     def allow_skip_reason(self, first_line: int, last_line: int) -> str | None:
         """The reason of an allow-skip comment on these lines: "" if it has none."""
@@ -214,6 +221,7 @@ def parse(source: bytes, path: str) -> Inventory:
         ),
         allow_skip=allow_comments(text, "skip"),
         empty=not module.body,
+        module=module,
     )
 
 
@@ -259,6 +267,22 @@ def _dotted_name(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
+def _canonical(node: ast.expr, aliases: Mapping[str, str]) -> str | None:
+    name = _dotted_name(node)
+    if name is None:
+        return None
+    first, _, rest = name.partition(".")
+    resolved = aliases.get(first, first)
+    return f"{resolved}.{rest}" if rest else resolved
+
+
+def name_resolver(module: ast.Module) -> Callable[[ast.expr], str | None]:
+    """The dotted name an expression (or the callee of a call) refers to,
+    through MODULE's imports: `pt.raises` is pytest.raises after `import pytest as pt`.
+    """
+    return functools.partial(_canonical, aliases=_import_aliases(module))
+
+
 def _is_function(node: ast.AST) -> bool:
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
 
@@ -296,12 +320,7 @@ class _ModuleReader:
         self.module_skips = self._scope_skips(self.statements, (), module_level=True)
 
     def canonical(self, node: ast.expr) -> str | None:
-        name = _dotted_name(node)
-        if name is None:
-            return None
-        first, _, rest = name.partition(".")
-        resolved = self.aliases.get(first, first)
-        return f"{resolved}.{rest}" if rest else resolved
+        return _canonical(node, self.aliases)
 
     def _marker_kind(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name) and node.id in self.marker_aliases:
@@ -445,7 +464,12 @@ class _ModuleReader:
             )
         )
         return TestDefinition(
-            qualname, function.lineno, parametrizations, tuple(skips), fingerprint
+            qualname,
+            function.lineno,
+            parametrizations,
+            tuple(skips),
+            fingerprint,
+            function,
         )
 
     def _is_test_class(self, cls: ast.ClassDef) -> bool:
