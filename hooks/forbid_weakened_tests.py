@@ -266,6 +266,28 @@ def _looser_tolerances(before: TestFacts, after: TestFacts) -> list[Weakening]:
     return found
 
 
+def edited_expected_values(
+    before: TestFacts, after: TestFacts
+) -> list[tuple[int, str, str]]:
+    """(line, before, after) of the assertions whose literals alone changed."""
+    old_sources = Counter(check.source for check in before.checks)
+    new_sources = Counter(check.source for check in after.checks)
+    gone = [
+        check
+        for check in before.checks
+        if old_sources[check.source] > new_sources[check.source]
+    ]
+    edited = []
+    for check in after.checks:
+        if new_sources[check.source] <= old_sources[check.source]:
+            continue
+        old = next((item for item in gone if item.shape == check.shape), None)
+        if old is not None:
+            gone.remove(old)
+            edited.append((check.line, old.source, check.source))
+    return edited
+
+
 def compare(pair: TestPair, before: TestFacts, after: TestFacts) -> list[Weakening]:
     """How the test of PAIR is weaker after the change than before."""
     weak = _new_weak_checks(before, after)
@@ -326,10 +348,17 @@ def _modules(inventories: Mapping[str, Inventory]) -> dict[str, TestModule]:
     }
 
 
-def find_weakened_tests(files: ChangedTestFiles) -> list[WeakenedTest]:
+@dataclass
+class Comparison:
+    weakened: list[WeakenedTest]
+    # (path, line, test id, before, after) of expected values edited in kept tests.
+    edited: list[tuple[str, int, str, str, str]]
+
+
+def find_weakened_tests(files: ChangedTestFiles) -> Comparison:
     before = _Side(files.change_set.before_rev, _modules(files.before))
     after = _Side(files.change_set.after_rev, _modules(files.after))
-    weakened = []
+    found = Comparison([], [])
     for pair in pair_tests(files).pairs:
         if pair.before.function is None or pair.after.function is None:
             continue
@@ -340,11 +369,23 @@ def find_weakened_tests(files: ChangedTestFiles) -> list[WeakenedTest]:
             pair.before.function, module_before, before.find_helper
         )
         facts_after = read_test(pair.after.function, module_after, after.find_helper)
-        weakened.extend(
+        weakenings = compare(pair, facts_before, facts_after)
+        found.weakened.extend(
             WeakenedTest(pair.after_path, pair.after.qualname, pair.after.line, item)
-            for item in compare(pair, facts_before, facts_after)
+            for item in weakenings
         )
-    return weakened
+        if not weakenings:
+            found.edited.extend(
+                (
+                    pair.after_path,
+                    line,
+                    f"{display_path(pair.after_path)}::{pair.after.qualname}",
+                    old,
+                    new,
+                )
+                for line, old, new in edited_expected_values(facts_before, facts_after)
+            )
+    return found
 
 
 def _weak_today(files: ChangedTestFiles) -> list[WeakenedTest]:
@@ -424,7 +465,20 @@ def check(change_set: git.ChangeSet, config: Config) -> HookReport:
         return report
     exempted = 0
     blocked: list[WeakenedTest] = []
-    for item in find_weakened_tests(files):
+    comparison = find_weakened_tests(files)
+    code_changed = any(
+        change.path.endswith(".py")
+        and change.path not in files.after
+        and change.new_blob
+        for change in change_set.changes
+    )
+    for path, line, test_id, old, new in comparison.edited:
+        alongside = " in the same change as code" if code_changed else ""
+        report.notes.append(
+            f"{display_path(path)}:{line}: note: {test_id}: expected value edited{alongside}: "
+            f"`{old}` -> `{new}`; for the reviewer, not a block"
+        )
+    for item in comparison.weakened:
         reasons = comments.get(item.path, {})
         reason = reasons.get(item.weakening.line) or reasons.get(item.def_line)
         exemption = exemption_for(exemptions, display_path(item.path), item.qualname)

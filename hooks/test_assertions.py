@@ -16,6 +16,7 @@ hooks/forbid_weakened_tests.py compares these facts before and after a change.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -121,6 +122,8 @@ class Check:
     why: str = ""
     # What an `assert` tests, to recognise it turned into an expression or a print.
     tested: str | None = None
+    # Its syntax with every literal blanked: equal for an edited expected value.
+    shape: str = ""
 
     @property
     def effective(self) -> bool:
@@ -311,6 +314,19 @@ def _unittest_always_true(method: str, arguments: list[ast.expr]) -> str | None:
     return None
 
 
+def _shape(node: ast.AST) -> str:
+    """NODE with its literals blanked, but not keyword arguments (a tolerance's
+    rel=, a pattern's match=): those say how strict it is, not what is expected."""
+    blanked = copy.deepcopy(node)
+    settings = {
+        id(inner.value) for inner in ast.walk(blanked) if isinstance(inner, ast.keyword)
+    }
+    for inner in ast.walk(blanked):
+        if isinstance(inner, ast.Constant) and id(inner) not in settings:
+            inner.value = None
+    return ast.dump(blanked)
+
+
 def _literal(node: ast.expr) -> object:
     """A literal's value; None when it is computed and its strength cannot be read."""
     try:
@@ -491,6 +507,7 @@ class _TestReader:
                 context.weakness,
                 context.why,
                 tested,
+                _shape(node),
             )
         )
 

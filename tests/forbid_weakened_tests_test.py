@@ -675,16 +675,6 @@ TWINS = {
             numpy.testing.assert_allclose(parse("0.3"), 0.3, rtol=1e-9)
         """,
     ),
-    "expected-value-edited": (
-        """
-        def test_parse():
-            assert parse("1") == 1
-        """,
-        """
-        def test_parse():
-            assert parse("1") == 2
-        """,
-    ),
     "a-skip-is-another-hooks-concern": (
         """
         def test_parse():
@@ -707,6 +697,36 @@ def test_each_legitimate_twin_passes(repo, capsys, name):
 
     assert exit_code == 0, out
     assert out == ""
+
+
+def test_an_expected_value_edited_with_the_code_is_a_note(repo, capsys):
+    committed(
+        {
+            "pkg/__init__.py": "def parse(text):\n    return int(text)\n",
+            "tests/test_core.py": module_source("""
+                def test_parse():
+                    assert parse("1") == 1
+                """),
+        }
+    )
+    staged(
+        {
+            "pkg/__init__.py": "def parse(text):\n    return int(text) + 1\n",
+            "tests/test_core.py": module_source("""
+                def test_parse():
+                    assert parse("1") == 2
+                """),
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 0
+    assert (
+        "tests/test_core.py:17: note: tests/test_core.py::test_parse: expected value "
+        "edited in the same change as code: `assert parse('1') == 1` -> "
+        "`assert parse('1') == 2`; for the reviewer, not a block"
+    ) in out
 
 
 def test_assertions_moved_into_a_helper_module_still_count(repo, capsys):
