@@ -48,8 +48,8 @@ from hooks.test_assertions import (
     VACUOUS,
     ExpectedRaise,
     Function,
+    ParsedModule,
     TestFacts,
-    TestModule,
     Tolerance,
     read_test,
     tolerance_defaults,
@@ -303,12 +303,12 @@ def compare(pair: TestPair, before: TestFacts, after: TestFacts) -> list[Weakeni
 class _Side:
     """One side of the change: its test modules and the project helpers they call."""
 
-    def __init__(self, revision: str | None, modules: dict[str, TestModule]) -> None:
+    def __init__(self, revision: str | None, modules: dict[str, ParsedModule]) -> None:
         self.revision = revision
-        self.modules: dict[str, TestModule | None] = dict(modules)
+        self.modules: dict[str, ParsedModule | None] = dict(modules)
         self._blobs: dict[str, str] | None = None
 
-    def find_helper(self, dotted: str) -> tuple[Function, TestModule] | None:
+    def find_helper(self, dotted: str) -> tuple[Function, ParsedModule] | None:
         module_name, _, function_name = dotted.rpartition(".")
         path = self._module_path(module_name)
         if path is None:
@@ -321,8 +321,6 @@ class _Side:
         return module.functions[function_name], module
 
     def _module_path(self, module_name: str) -> str | None:
-        if not module_name:
-            return None
         if self._blobs is None:
             self._blobs = git.tracked_blobs(self.revision)
         base = module_name.replace(".", "/")
@@ -331,18 +329,18 @@ class _Side:
                 return candidate
         return None
 
-    def _read(self, path: str) -> TestModule | None:
+    def _read(self, path: str) -> ParsedModule | None:
         blobs = self._blobs or {}
         source = git.read_blobs([blobs[path]])[blobs[path]]
         try:
-            return TestModule(ast.parse(source, filename=path))
+            return ParsedModule(ast.parse(source, filename=path))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None  # a helper module that does not parse checks nothing
 
 
-def _modules(inventories: Mapping[str, Inventory]) -> dict[str, TestModule]:
+def _modules(inventories: Mapping[str, Inventory]) -> dict[str, ParsedModule]:
     return {
-        path: TestModule(inventory.module)
+        path: ParsedModule(inventory.module)
         for path, inventory in inventories.items()
         if inventory.module is not None
     }
@@ -360,11 +358,11 @@ def find_weakened_tests(files: ChangedTestFiles) -> Comparison:
     after = _Side(files.change_set.after_rev, _modules(files.after))
     found = Comparison([], [])
     for pair in pair_tests(files).pairs:
-        if pair.before.function is None or pair.after.function is None:
-            continue
         module_before = before.modules[pair.before_path]
         module_after = after.modules[pair.after_path]
+        # Parsed inventories always carry their syntax trees.
         assert module_before is not None and module_after is not None
+        assert pair.before.function is not None and pair.after.function is not None
         facts_before = read_test(
             pair.before.function, module_before, before.find_helper
         )
@@ -390,13 +388,9 @@ def find_weakened_tests(files: ChangedTestFiles) -> Comparison:
 
 def _weak_today(files: ChangedTestFiles) -> list[WeakenedTest]:
     found = []
-    for path, inventory in files.after.items():
-        if inventory.module is None:
-            continue
-        module = TestModule(inventory.module)
-        for test in inventory.tests.values():
-            if test.function is None:
-                continue
+    for path, module in _modules(files.after).items():
+        for test in files.after[path].tests.values():
+            assert test.function is not None  # parsed tests carry their syntax tree
             for check in read_test(test.function, module).weak_checks():
                 found.append(
                     WeakenedTest(

@@ -187,7 +187,7 @@ class _Context:
 
 
 @dataclass
-class TestModule:
+class ParsedModule:
     """One parsed module as the assertion reader needs it."""
 
     module: ast.Module
@@ -212,7 +212,7 @@ class TestModule:
 
 # Finds a helper by the dotted name a call resolves to, in the project's own
 # code: the function and the module it is defined in, or None.
-FindHelper = Callable[[str], "tuple[Function, TestModule] | None"]
+FindHelper = Callable[[str], "tuple[Function, ParsedModule] | None"]
 
 
 def resolver(module: ast.Module) -> Resolve:
@@ -225,7 +225,7 @@ def no_helpers(dotted: str) -> None:
 
 
 def read_test(
-    function: Function, module: TestModule, find_helper: FindHelper = no_helpers
+    function: Function, module: ParsedModule, find_helper: FindHelper = no_helpers
 ) -> TestFacts:
     reader = _TestReader(module, find_helper, depth=0, seen=frozenset())
     reader.statements(function.body, _Context())
@@ -343,7 +343,7 @@ def _shorten(text: str, limit: int = 80) -> str:
 class _TestReader:
     def __init__(
         self,
-        module: TestModule,
+        module: ParsedModule,
         find_helper: FindHelper,
         depth: int,
         seen: frozenset[str],
@@ -571,7 +571,7 @@ class _TestReader:
         reader.statements(function.body, _Context())
         return sum(check.weight for check in reader.checks if check.effective)
 
-    def helper(self, name: str) -> tuple[Function, TestModule] | None:
+    def helper(self, name: str) -> tuple[Function, ParsedModule] | None:
         first, _, rest = name.partition(".")
         if not rest and first in self.module.functions:
             return self.module.functions[first], self.module

@@ -478,6 +478,45 @@ WEAKENINGS = {
         """,
         "tolerance-loosened",
     ),
+    "removed-beside-an-expression-still-asserted": (
+        """
+        def test_parse():
+            assert parse("1") == 1
+            assert parse("2") == 2
+        """,
+        """
+        def test_parse():
+            parse("1") == 1
+            assert parse("1") == 1
+        """,
+        "assertions-removed",
+    ),
+    "raises-gains-an-exception": (
+        """
+        def test_parse():
+            with pytest.raises((ValueError,)):
+                parse("x")
+        """,
+        """
+        def test_parse():
+            with pytest.raises((ValueError, TypeError)):
+                parse("x")
+        """,
+        "raises-broadened",
+    ),
+    "vacuous-beside-an-old-one": (
+        """
+        def test_parse():
+            assert True
+            assert parse("1") == 1
+        """,
+        """
+        def test_parse():
+            assert True
+            assert True
+        """,
+        "vacuous-assertion",
+    ),
     "pandas-check-flag": (
         """
         def test_parse():
@@ -675,6 +714,32 @@ TWINS = {
             numpy.testing.assert_allclose(parse("0.3"), 0.3, rtol=1e-9)
         """,
     ),
+    "raises-changed-to-another-project-exception": (
+        """
+        def test_parse():
+            with pytest.raises(ParseError):
+                parse("x")
+            with pytest.raises(errors[kind]):
+                parse("y")
+        """,
+        """
+        def test_parse():
+            with pytest.raises(SyntaxProblem):
+                parse("x")
+            with pytest.raises(errors[other]):
+                parse("y")
+        """,
+    ),
+    "tolerance-computed": (
+        """
+        def test_parse():
+            assert parse("0.1") == pytest.approx(0.1, rel=1e-9)
+        """,
+        """
+        def test_parse():
+            assert parse("0.1") == pytest.approx(0.1, rel=TOLERANCE)
+        """,
+    ),
     "a-skip-is-another-hooks-concern": (
         """
         def test_parse():
@@ -762,6 +827,9 @@ def test_assertions_moved_into_a_helper_module_still_count(repo, capsys):
     )
 
     assert check(capsys) == (0, "")
+
+    staged({"tests/helpers.py": "def check_parsed(:\n"})
+    assert check(capsys)[0] == 1  # a helper that does not parse checks nothing
 
     staged({"tests/helpers.py": """\
                 def check_parsed(*texts):
