@@ -300,6 +300,16 @@ def compare(pair: TestPair, before: TestFacts, after: TestFacts) -> list[Weakeni
     ]
 
 
+def is_test_code(path: str) -> bool:
+    """The project's own test code: a module under a test* directory, or a
+    test*.py or conftest.py. An assert in the library's code is not a check
+    of the test that calls it."""
+    *directories, name = path.split("/")
+    return any(part.startswith("test") for part in (*directories, name)) or (
+        name == "conftest.py"
+    )
+
+
 class _Side:
     """One side of the change: its test modules and the project helpers they call."""
 
@@ -325,7 +335,7 @@ class _Side:
             self._blobs = git.tracked_blobs(self.revision)
         base = module_name.replace(".", "/")
         for candidate in (f"{base}.py", f"{base}/__init__.py"):
-            if candidate in self._blobs:
+            if candidate in self._blobs and is_test_code(candidate):
                 return candidate
         return None
 

@@ -845,6 +845,29 @@ def test_assertions_moved_into_a_helper_module_still_count(repo, capsys):
     ) in out
 
 
+def test_asserts_in_the_library_a_test_calls_are_not_its_checks(repo, capsys):
+    committed(
+        {
+            "pkg/__init__.py": "",
+            "pkg/urls.py": "def urlparse(text):\n    assert text\n    return text\n",
+            "tests/test_core.py": module_source("""
+                from pkg.urls import urlparse
+
+                def test_parse():
+                    url = urlparse("x")
+                    assert url == "x"
+                """),
+        }
+    )
+    staged({"tests/test_core.py": module_source("""
+                def test_parse():
+                    url = "x"
+                    assert url == "x"
+                """)})
+
+    assert check(capsys) == (0, "")
+
+
 def test_a_test_moved_to_another_file_is_compared_with_its_old_self(repo, capsys):
     committed(
         {
