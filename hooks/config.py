@@ -233,6 +233,15 @@ class ForbidSkippedTestsSettings:
 
 
 @dataclass(frozen=True)
+class ForbidWeakenedTestsSettings:
+    """[tool.testwarden.forbid-weakened-tests]"""
+
+    allow: tuple[Exemption, ...] = option(
+        _exemptions, (), "tests weakened on purpose, each with a reason"
+    )
+
+
+@dataclass(frozen=True)
 class ForbidMockDataSettings:
     """[tool.testwarden.forbid-mock-data] (read under its old name, mock-data, too)"""
 
@@ -271,6 +280,9 @@ class Config:
     tox_changed_tests: ToxChangedTestsSettings = table(ToxChangedTestsSettings)
     forbid_test_deletion: ForbidTestDeletionSettings = table(ForbidTestDeletionSettings)
     forbid_skipped_tests: ForbidSkippedTestsSettings = table(ForbidSkippedTestsSettings)
+    forbid_weakened_tests: ForbidWeakenedTestsSettings = table(
+        ForbidWeakenedTestsSettings
+    )
     forbid_mock_data: ForbidMockDataSettings = table(ForbidMockDataSettings)
     protect_guardrails: ProtectGuardrailsSettings = table(ProtectGuardrailsSettings)
     source: Path | None = None

@@ -248,6 +248,7 @@ def _read_testwarden(
     for guardrail, hook_id, key, shown in (
         ("forbid-test-deletion.allow", "forbid-test-deletion", "allow", _test),
         ("forbid-skipped-tests.allow", "forbid-skipped-tests", "allow", _test),
+        ("forbid-weakened-tests.allow", "forbid-weakened-tests", "allow", _test),
         ("mock-data.allow-patch", "forbid-mock-data", "allow-patch", _target),
     ):
         entries = value(hook_id, key)

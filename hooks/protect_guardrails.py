@@ -58,6 +58,7 @@ WEAKENS = {
     "tox.commands": "keeps tests from being collected or run",
     "forbid-test-deletion.allow": "exempts more tests from forbid-test-deletion",
     "forbid-skipped-tests.allow": "exempts more tests from forbid-skipped-tests",
+    "forbid-weakened-tests.allow": "exempts more tests from forbid-weakened-tests",
     "mock-data.allow-patch": "lets forbid-mock-data accept more fakes",
     BASELINE: "lets forbid-mock-data accept more existing mock data",
 }
@@ -67,12 +68,17 @@ LISTED_FOR_REVIEW = frozenset(
     {
         "forbid-test-deletion.allow",
         "forbid-skipped-tests.allow",
+        "forbid-weakened-tests.allow",
         "mock-data.allow-patch",
     }
 )
 RUN_STAGES = frozenset({"pre-commit", "pre-push"})
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
-_HOOK_OF_ALLOW = {"mock": "forbid-mock-data", "skip": "forbid-skipped-tests"}
+_HOOK_OF_ALLOW = {
+    "mock": "forbid-mock-data",
+    "skip": "forbid-skipped-tests",
+    "weaken": "forbid-weakened-tests",
+}
 
 
 @dataclass(frozen=True)

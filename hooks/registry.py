@@ -63,6 +63,12 @@ HOOKS = (
         "hooks.forbid_skipped_tests",
         guard=True,
     ),
+    Hook(
+        "forbid-weakened-tests",
+        "forbid weakened tests",
+        "hooks.forbid_weakened_tests",
+        guard=True,
+    ),
     Hook("forbid-mock-data", "forbid mock data", "hooks.forbid_mock_data", guard=True),
     Hook(
         "protect-guardrails",

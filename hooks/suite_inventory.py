@@ -8,6 +8,7 @@ pair_tests matches the tests of one side with the other.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import tokenize
@@ -84,6 +85,8 @@ class Inventory:
     allow_skip: dict[int, str]
     # No statement at all: nothing but blank lines and comments.
     empty: bool = False
+    # The parsed module, for hooks that read the tests' bodies.
+    module: ast.Module | None = field(default=None, compare=False, repr=False)
 
     def allow_skip_reason(self, first_line: int, last_line: int) -> str | None:
         """The reason of an allow-skip comment on these lines: "" if it has none."""
@@ -134,6 +137,7 @@ def parse(source: bytes, path: str) -> Inventory:
         ),
         allow_skip=allow_comments(text, "skip"),
         empty=not module.body,
+        module=module,
     )
 
 

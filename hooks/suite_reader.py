@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import prod
 
 from hooks.python_source import Names, module_names, walk
@@ -100,6 +100,10 @@ class TestDefinition:
     skips: tuple[SkipMarker, ...]
     # The definition without its name: equal for a test renamed or copied as is.
     fingerprint: str
+    # Its syntax tree, for hooks that read what the test does.
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def name(self) -> str:
@@ -328,7 +332,12 @@ class TestFileReader:
             )
         )
         return TestDefinition(
-            qualname, function.lineno, parametrizations, tuple(skips), fingerprint
+            qualname,
+            function.lineno,
+            parametrizations,
+            tuple(skips),
+            fingerprint,
+            function,
         )
 
     def _is_test_class(self, cls: ast.ClassDef) -> bool:

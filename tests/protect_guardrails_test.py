@@ -447,6 +447,28 @@ def test_new_exemptions_of_other_hooks_are_listed_for_the_reviewer(repo, capsys)
     )
 
 
+def test_forbid_weakened_tests_exemptions_are_guarded_like_the_others(repo, capsys):
+    committed({"pyproject.toml": "[project]\nname = 'x'\n", "tests/test_a.py": ""})
+    stage(
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n\n"
+            "[tool.testwarden.forbid-weakened-tests]\n"
+            "allow = [{ test = 'tests/test_a.py::test_a', reason = 'smoke test' }]\n",
+            "tests/test_a.py": "def test_a():  # testwarden: allow-weaken\n    pass\n",
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert (
+        "new exemption, for the reviewer: pyproject.toml:5: forbid-weakened-tests.allow: "
+        "(none) -> tests/test_a.py::test_a" in out
+    )
+    assert "tests/test_a.py:1: inline.allow-weaken:tests/test_a.py: (none) -> " in out
+    assert "switches off forbid-weakened-tests findings without a reason" in out
+
+
 def baseline(*counts: int) -> str:
     entries = ",".join(
         f'{{"path": "tests/test_{n}.py", "function": "test_x", "rule": "mock-import", "count": {count}}}'
