@@ -20,6 +20,8 @@ PYPROJECT = "pyproject.toml"
 
 DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_COVERAGE_THRESHOLD = 87.0
+DEFAULT_MUTATION_THRESHOLD = 80.0
+DEFAULT_MUTATION_BUDGET = 300  # mutants of an --all-files run
 DEFAULT_MOCK_DATA_BASELINE = ".testwarden-mock-data-baseline.json"
 # Changes to these never affect what a test does.
 DEFAULT_IGNORED_BY_TESTS = (
@@ -58,6 +60,12 @@ def _percentage(value: object) -> float:
     if not 0 <= value <= 100:
         raise TypeError("a number from 0 to 100")
     return float(value)
+
+
+def _positive_integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("a whole number of at least 1")
+    return value
 
 
 def _optional_string(value: object) -> str | None:
@@ -157,6 +165,13 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
         "run-all-on": Setting(_string_list, ()),
         "ignore": Setting(_string_list, DEFAULT_IGNORED_BY_TESTS),
         "record-test-map": Setting(_boolean, False),
+    },
+    "mutation-gate": {
+        "fail-under": Setting(_percentage, DEFAULT_MUTATION_THRESHOLD),
+        "max-mutants": Setting(_positive_integer, DEFAULT_MUTATION_BUDGET),
+        "mutants-per-line": Setting(_positive_integer, 1),
+        "env": Setting(_optional_string, None),
+        "runner": Setting(_optional_string, None),
     },
     "forbid-test-deletion": {
         "allow": Setting(_exemptions, ()),
