@@ -15,6 +15,7 @@ HOOK_MODULES = {
     "isort-black": "hooks.isort_black",
     "tox-changed-tests": "hooks.tox_changed_tests",
     "coverage-gate": "hooks.coverage_gate",
+    "mutation-gate": "hooks.mutation_gate",
     "forbid-test-deletion": "hooks.forbid_test_deletion",
     "forbid-skipped-tests": "hooks.forbid_skipped_tests",
     "forbid-mock-data": "hooks.forbid_mock_data",
