@@ -200,7 +200,7 @@ def test_a_bad_shard_is_a_one_line_error(project, capsys):
         "import logging\nlogger = logging.getLogger()\nlogger.info('a %s', 1 + 2)\n",
         "print(1 < 2)\n",
         "import warnings\nwarnings.warn('x' * 2)\n",
-        "def f(x: int = 1) -> int:\n    '''doc'''\n    raise NotImplementedError\n",
+        "def f(x: int) -> int:\n    '''doc'''\n    raise NotImplementedError\n",
         "class A:\n    def __repr__(self):\n        return 'A' + str(1)\n",
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    X = 1 + 2\n",
         "__all__ = ['f']\n__version__ = '1'\n",
