@@ -282,7 +282,7 @@ def run_mutants(items: list) -> dict:
                     WALL_FACTOR * cpu_limit + WALL_SLACK,
                 )
             )
-    run_forked(runs, STATE.plan.get("jobs") or len(os.sched_getaffinity(0)))
+    run_forked(runs, STATE.plan.get("jobs") or _cores())
     verdicts = dict(skipped)
     for run in runs:
         verdicts[run.key] = {
@@ -291,6 +291,12 @@ def run_mutants(items: list) -> dict:
             "seconds": round(run.seconds, 3),
         }
     return verdicts
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may use
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _activate(mutant_id: int, reload_path: str | None):
