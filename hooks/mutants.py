@@ -206,6 +206,8 @@ def mutants_of_file(
 ) -> Iterator[Mutant]:
     """The mutants of LINES (None: every line) of PATH, at most PER_LINE each."""
     tree = ast.parse(source, path)
+    if not tree.body:
+        return
     facts = file_facts(source, exclude_patterns)
     arid = arid_lines(tree) | facts.excluded
     excluded = _excluded_subtrees(tree)

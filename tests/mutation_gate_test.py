@@ -41,7 +41,9 @@ WEAK_TEST = (
     "from calc.ops import narrow\n\n\ndef test_narrow():\n"
     '    assert narrow(10) == "narrow"\n    assert narrow(50) == "wide"\n'
 )
-CHECKING_TEST = WEAK_TEST + '    assert narrow(40) == "wide"\n    assert narrow(39) == "narrow"\n'
+CHECKING_TEST = (
+    WEAK_TEST + '    assert narrow(40) == "wide"\n    assert narrow(39) == "narrow"\n'
+)
 SURVIVOR = (
     "calc/ops.py:6: mutant survived: `width < 40` -> `width <= 40` (ran 1 test: "
     "tests/test_narrow.py::test_narrow); add a test that fails when this line is wrong"
@@ -77,7 +79,9 @@ def test_weak_test_is_blocked_with_the_surviving_mutant(project, capfd, tmp_path
 
     output = capfd.readouterr().out
     assert SURVIVOR in output
-    assert "mutation score: 66.67% of the staged change: 2 of 3 mutants killed" in output
+    assert (
+        "mutation score: 66.67% of the staged change: 2 of 3 mutants killed" in output
+    )
     assert "(fail-under 80%) TOO LOW" in output
     verdicts = {
         entry["line"]: entry["verdict"]
@@ -176,7 +180,9 @@ def test_shards_split_the_mutants_and_their_results_merge(project, capfd, tmp_pa
     listed = []
     for k, shard in enumerate(shards, start=1):
         mutation_gate.main(["--shard", f"{k}/2", "--json", str(shard)])
-        listed.append({entry["key"] for entry in json.loads(shard.read_text())["mutants"]})
+        listed.append(
+            {entry["key"] for entry in json.loads(shard.read_text())["mutants"]}
+        )
     capfd.readouterr()
 
     assert not listed[0] & listed[1]
@@ -213,3 +219,76 @@ def test_arid_code_gets_no_mutant(source):
     )
 
     assert [mutant.describe() for mutant in mutants] == []
+
+
+def test_all_files_lists_every_line_within_the_budget(project, capfd):
+    write(
+        "pyproject.toml",
+        PYPROJECT + "\n[tool.testwarden.mutation-gate]\nmax-mutants = 2\n",
+    )
+    write("calc/ops.py", OPS + NARROW)
+    add(".")
+    commit("narrow")
+
+    assert mutation_gate.main(["--all-files", "--list"]) == 0
+
+    output = capfd.readouterr().out
+    assert "mutation-gate: 2 mutant(s); none run (--list)" in output
+    assert "checking all tracked files" in output
+
+
+def test_a_changed_file_that_does_not_parse_is_a_one_line_error(project, capsys):
+    stage({"calc/ops.py": OPS + "def broken(:\n"})
+
+    assert mutation_gate.main(["--list"]) == 2
+
+    assert "calc/ops.py:3: does not parse" in capsys.readouterr().err
+
+
+def test_results_that_are_not_ours_do_not_merge(tmp_path, capsys):
+    stray = tmp_path / "stray.json"
+    stray.write_text('{"format": 99}')
+
+    assert mutation_gate.main(["--merge", str(stray)]) == 2
+
+    assert "stray.json: not mutation-gate results" in capsys.readouterr().err
+
+
+def test_merged_results_take_the_fail_under_given(tmp_path, capsys):
+    results = {
+        "format": 1,
+        "compared_with": "the staged change",
+        "fail_under": 80,
+        "mutants": [
+            {
+                "key": "calc/ops.py:6:7:comparison-boundary",
+                "path": "calc/ops.py",
+                "line": 6,
+                "operator": "comparison-boundary",
+                "original": "width < 40",
+                "mutated": "width <= 40",
+                "verdict": "survived",
+                "tests": ["tests/test_narrow.py::test_narrow"],
+                "allowed": None,
+            },
+            {
+                "key": "calc/ops.py:7:8:return-none",
+                "path": "calc/ops.py",
+                "line": 7,
+                "operator": "return-none",
+                "original": 'return "narrow"',
+                "mutated": "return None",
+                "verdict": "timeout",
+                "tests": ["tests/test_narrow.py::test_narrow"],
+                "allowed": None,
+            },
+        ],
+    }
+    shard = tmp_path / "shard.json"
+    shard.write_text(json.dumps(results))
+
+    assert mutation_gate.main(["--merge", str(shard), "--fail-under", "50"]) == 0
+
+    output = capsys.readouterr().out
+    assert "50.00% of the staged change: 1 of 2 mutants killed, 1 by timeout" in output
+    assert "(fail-under 50%) ok" in output
