@@ -333,6 +333,12 @@ def run_mutants(
             f"{path}: the tests import {installed}, whose content differs from the "
             "checkout; recreate the tox environment (tox -r) or install the project"
         )
+    for path, module in run.get("early", {}).items():
+        raise UserError(
+            f"{path}: {module} was imported before pytest loaded the mutation "
+            "plugin (by another plugin, or PYTHONSTARTUP); mutants cannot be "
+            "compiled into it"
+        )
     if not run["baseline_passed"]:
         _print_tail(completed.stdout)
         print(f"{HOOK_ID}: the tests fail without any mutant; fix them first")

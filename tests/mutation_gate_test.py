@@ -58,6 +58,8 @@ def project(repo, use_tox) -> Path:
         "calc/__init__.py": "",
         "calc/ops.py": OPS,
         "tests/test_ops.py": TEST_OPS,
+        # imported before pytest_configure, as a real project's conftest does
+        "tests/conftest.py": "import calc.ops  # noqa: F401\n",
     }
     for path, text in files.items():
         write(path, text)

@@ -80,6 +80,7 @@ class State:
     import_cpu: float = 0.0
     current_test: str = OUTSIDE_TESTS
     tracer: object = None
+    early: dict[str, str] = field(default_factory=dict)  # path -> module imported
     tracing: bool = True
 
 
@@ -153,13 +154,19 @@ def _tracer(state: State):
     return trace_calls
 
 
-def pytest_configure(config) -> None:
+def install() -> None:
+    """Set up when pytest imports this plugin (PYTEST_PLUGINS): before the
+    initial conftest.py files, which often import the package under test."""
     global STATE
     plan_file = os.environ.get(PLAN_VARIABLE)
     if not plan_file or STATE is not None:
         return
     with open(plan_file, encoding="utf-8") as stream:
         STATE = State(json.load(stream))
+    for planned in STATE.plan["files"]:
+        early = [name for name in planned["modules"] if name in sys.modules]
+        if early:
+            STATE.early[planned["path"]] = early[0]
     _stop_coverage()
     sys.meta_path.insert(0, _MutatingFinder(STATE))
     STATE.tracer = _tracer(STATE)
@@ -223,6 +230,7 @@ def pytest_runtestloop(session):
         "baseline_passed": session.testsfailed == 0,
         "tests": sorted(item.nodeid for item in session.items),
         "stale": STATE.stale,
+        "early": STATE.early,
         "imported": sorted(set(STATE.modules.values())),
         "hits": {
             path: {str(line): sorted(tests) for line, tests in lines.items()}
@@ -230,7 +238,7 @@ def pytest_runtestloop(session):
         },
         "verdicts": {},
     }
-    if session.testsfailed == 0 and not STATE.stale:
+    if session.testsfailed == 0 and not STATE.stale and not STATE.early:
         results["verdicts"] = run_mutants(session.items)
     with open(STATE.plan["results"], "w", encoding="utf-8") as stream:
         json.dump(results, stream)
@@ -384,3 +392,6 @@ def _child(run: ForkedRun) -> None:
         code = EXIT_ERROR
     finally:
         os._exit(code)
+
+
+install()
