@@ -101,6 +101,7 @@ class _MutatingLoader(importlib.machinery.SourceFileLoader):
 
     def exec_module(self, module) -> None:
         module.__dict__[testwarden_mutation_ast.SWITCH_NAME] = SWITCH
+        _ensure_tracing()  # its import-time lines count as run outside tests
         super().exec_module(module)
 
 
