@@ -55,16 +55,16 @@ def test_every_hook_declares_what_pre_commit_needs(manifest):
         assert hook["minimum_pre_commit_version"] == "3.2.0"
         # mutation-gate runs every changed line's tests many times: at push.
         expected = ["pre-push", "manual"] if hook["id"] == "mutation-gate" else None
-        assert hook["stages"] == expected if expected else "pre-commit" in hook["stages"]
+        assert (
+            hook["stages"] == expected if expected else "pre-commit" in hook["stages"]
+        )
         assert "types" in hook or "types_or" in hook or hook.get("always_run")
 
 
 def documentation(project_root: Path) -> str:
     """The README and the reference pages under docs/."""
     pages = sorted((project_root / "docs").glob("**/*.md"))
-    return "\n".join(
-        path.read_text() for path in [project_root / "README.md", *pages]
-    )
+    return "\n".join(path.read_text() for path in [project_root / "README.md", *pages])
 
 
 def test_every_hook_id_is_documented_in_the_readme(manifest, project_root):
