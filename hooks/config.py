@@ -24,6 +24,8 @@ PYPROJECT = "pyproject.toml"
 
 DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_COVERAGE_THRESHOLD = 87.0
+DEFAULT_MUTATION_THRESHOLD = 80.0
+DEFAULT_MUTATION_BUDGET = 300  # mutants of an --all-files run
 DEFAULT_MOCK_DATA_BASELINE = ".testwarden-mock-data-baseline.json"
 # Changes to these never affect what a test does.
 DEFAULT_IGNORED_BY_TESTS = (
@@ -62,6 +64,12 @@ def _percentage(value: object) -> float:
     if not 0 <= value <= 100:
         raise TypeError("a number from 0 to 100")
     return float(value)
+
+
+def _positive_integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("a whole number of at least 1")
+    return value
 
 
 def _optional_string(value: object) -> str | None:
@@ -215,6 +223,33 @@ class ToxChangedTestsSettings:
 
 
 @dataclass(frozen=True)
+class MutationGateSettings:
+    """[tool.testwarden.mutation-gate]"""
+
+    fail_under: float = option(
+        _percentage,
+        DEFAULT_MUTATION_THRESHOLD,
+        "mutation score threshold (%): killed share of the change's mutants",
+    )
+    max_mutants: int = option(
+        _positive_integer,
+        DEFAULT_MUTATION_BUDGET,
+        "the most mutants an --all-files run tries",
+    )
+    mutants_per_line: int = option(
+        _positive_integer, 1, "mutants tried on each changed line"
+    )
+    env: str | None = option(
+        _optional_string, None, "the tox environment(s) to run (none: tox's default)"
+    )
+    runner: str | None = option(
+        _optional_string,
+        None,
+        "the command that starts tox (none: `poetry run tox` or `tox`)",
+    )
+
+
+@dataclass(frozen=True)
 class ForbidTestDeletionSettings:
     """[tool.testwarden.forbid-test-deletion]"""
 
@@ -278,6 +313,7 @@ class Config:
     )
     coverage_gate: CoverageGateSettings = table(CoverageGateSettings)
     tox_changed_tests: ToxChangedTestsSettings = table(ToxChangedTestsSettings)
+    mutation_gate: MutationGateSettings = table(MutationGateSettings)
     forbid_test_deletion: ForbidTestDeletionSettings = table(ForbidTestDeletionSettings)
     forbid_skipped_tests: ForbidSkippedTestsSettings = table(ForbidSkippedTestsSettings)
     forbid_weakened_tests: ForbidWeakenedTestsSettings = table(

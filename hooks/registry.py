@@ -76,6 +76,13 @@ HOOKS = (
         "hooks.protect_guardrails",
         guard=True,
     ),
+    Hook(
+        "mutation-gate",
+        "mutation-gate",
+        "hooks.mutation_gate",
+        stages=("pre-push", "manual"),
+        runs_tests=True,
+    ),
 )
 HOOKS_BY_ID = {hook.id: hook for hook in HOOKS}
 GUARD_HOOKS = tuple(hook for hook in HOOKS if hook.guard)

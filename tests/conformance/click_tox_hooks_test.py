@@ -117,3 +117,38 @@ def test_all_files_runs_the_suite_once_per_tree(consumer_factory):
         "tox-changed-tests"
     ), again.text
     assert again.returncode == 0, again.text
+
+
+LOUD = """
+
+def loud(text):
+    if len(text) > 3:
+        return text.upper()
+    return text
+"""
+WEAK_LOUD_TEST = """
+
+def test_loud():
+    assert click.utils.loud("hello") == "HELLO"
+"""
+
+
+def test_mutation_gate_blocks_a_weak_test_at_push_time_stage(consumer_factory):
+    click = consumer_factory("click")
+    condition_line = len(Path("src/click/utils.py").read_text().splitlines()) + 4
+    append("src/click/utils.py", LOUD)
+    append("tests/test_utils.py", WEAK_LOUD_TEST)
+    add("src/click/utils.py", "tests/test_utils.py")
+
+    weak = click.pre_commit("mutation-gate", "--hook-stage", "manual")
+
+    assert weak.returncode == 1, weak.text
+    assert weak.verdict("mutation-gate") == "Failed", weak.text
+    output = weak.output("mutation-gate")
+    assert (
+        f"src/click/utils.py:{condition_line}: mutant survived: `len(text) > 3` -> "
+        "`len(text) >= 3` (ran 1 test: tests/test_utils.py::test_loud); add a test "
+        "that fails when this line is wrong"
+    ) in output, weak.text
+    assert "src/click/utils.py:" + str(condition_line + 2) in output, weak.text
+    assert "mutation score: 50.00%" in output, weak.text

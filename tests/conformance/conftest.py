@@ -33,13 +33,14 @@ HOOK_NAMES = {
     "isort-black": "isort-black",
     "tox-changed-tests": "tox-changed-tests",
     "coverage-gate": "coverage-gate",
+    "mutation-gate": "mutation-gate",
     "forbid-test-deletion": "forbid test deletion",
     "forbid-skipped-tests": "forbid skipped tests",
     "forbid-mock-data": "forbid mock data",
     "protect-guardrails": "protect guardrails",
 }
 HOOKS_BY_PROJECT = {
-    "click": (*GUARD_HOOKS, *TOX_HOOKS),
+    "click": (*GUARD_HOOKS, *TOX_HOOKS, "mutation-gate"),
     "attrs": GUARD_HOOKS,
     "httpx": ("isort-black", *GUARD_HOOKS),
 }
@@ -57,6 +58,9 @@ CLICK_TESTWARDEN_SETTINGS = """
 env = "testwarden"
 
 [tool.testwarden.coverage-gate]
+env = "testwarden"
+
+[tool.testwarden.mutation-gate]
 env = "testwarden"
 # click 8.1.8's own total is 85.98%: adopting starts at the current total.
 fail-under = 85
