@@ -20,6 +20,8 @@ PYPROJECT = "pyproject.toml"
 
 DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_COVERAGE_THRESHOLD = 87.0
+# Runs of each new or changed test, the selection run included (stress-new).
+DEFAULT_STRESS_RUNS = 5
 DEFAULT_MOCK_DATA_BASELINE = ".testwarden-mock-data-baseline.json"
 # Changes to these never affect what a test does.
 DEFAULT_IGNORED_BY_TESTS = (
@@ -58,6 +60,12 @@ def _percentage(value: object) -> float:
     if not 0 <= value <= 100:
         raise TypeError("a number from 0 to 100")
     return float(value)
+
+
+def _run_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError("a whole number of runs, 0 to switch it off")
+    return value
 
 
 def _optional_string(value: object) -> str | None:
@@ -157,6 +165,7 @@ SCHEMA: dict[str, Setting | dict[str, Setting]] = {
         "run-all-on": Setting(_string_list, ()),
         "ignore": Setting(_string_list, DEFAULT_IGNORED_BY_TESTS),
         "record-test-map": Setting(_boolean, False),
+        "stress-new": Setting(_run_count, DEFAULT_STRESS_RUNS),
     },
     "forbid-test-deletion": {
         "allow": Setting(_exemptions, ()),
