@@ -31,7 +31,11 @@ from pathlib import Path
 
 from hooks import config, git, test_runs
 from hooks.pytest_collection import collected_files_of
-from hooks.suite_inventory import new_and_changed_tests, read_changed_test_files
+from hooks.suite_inventory import (
+    display_path,
+    new_and_changed_tests,
+    read_changed_test_files,
+)
 from hooks.tox_runner import PASS_COVERAGE_FILE
 
 HOOK_ID = "tox-changed-tests"
@@ -238,7 +242,11 @@ def stress_new_tests(
     runs = settings.hook(HOOK_ID)["stress-new"]
     if runs < 2:
         return 0
-    tests = stressed_tests(change_set, settings, root)
+    tests = [
+        test
+        for test in stressed_tests(change_set, settings, root)
+        if _passable_to_tox(test)
+    ]
     if not tests:
         if not change_set.has_before_side:
             print(
@@ -294,6 +302,20 @@ def stress_new_tests(
         f"[tool.testwarden.{HOOK_ID}] to switch this off"
     )
     return 1
+
+
+def _passable_to_tox(test: str) -> bool:
+    """tox cannot take a name that is not valid UTF-8 (tox_runner says so for
+    the selection, which then runs whole); such a test is not stressed."""
+    try:
+        test.encode("utf-8")
+    except UnicodeEncodeError:
+        print(
+            f"{display_path(test)}: stress-new: not stressed: tox cannot take a "
+            "file name that is not valid UTF-8; rename it"
+        )
+        return False
+    return True
 
 
 def _last_line(output: str) -> str:

@@ -337,3 +337,18 @@ def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
     assert f"{REGISTRY.flaky_test}: passed " in output
     assert "of 5 runs; failed when run after" in output
     assert "rerun with: " in output
+
+
+def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
+    weird = os.fsdecode(b"tests/test_\xff.py")
+    write("tests/test_a.py", "def test_a():\n    assert 1\n")
+    add(".")
+    commit("tests")
+    stage((weird, "def test_weird():\n    assert True\n"))
+
+    assert stress(repo, 5, seed=1) == 0
+
+    assert capsys.readouterr().out == (
+        "tests/test_\\xff.py::test_weird: stress-new: not stressed: tox cannot "
+        "take a file name that is not valid UTF-8; rename it\n"
+    )
