@@ -286,7 +286,8 @@ def test_parametrized_cases_and_a_rootdir_below_the_repository_count(repo):
         "sub/tests/test_p.py",
         "import pytest\n\n\n@pytest.mark.parametrize('n', [1, 2])\n"
         "def test_p(n):\n    assert n == 1\n\n\n"
-        "class TestC:\n    def test_m(self):\n        assert True\n",
+        "class TestC:\n    def test_m(self):\n        assert True\n\n\n"
+        "def test_not_stressed():\n    assert False\n",
     )
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "tests"],
@@ -351,4 +352,19 @@ def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
     assert capsys.readouterr().out == (
         "tests/test_\\xff.py::test_weird: stress-new: not stressed: tox cannot "
         "take a file name that is not valid UTF-8; rename it\n"
+    )
+
+
+def test_a_test_failing_first_is_said_to_fail_without_the_rest(tmp_path):
+    run = stress_new.PlannedRun(
+        3, 12, ("tests/test_a.py::test_b", "tests/test_a.py::test_a")
+    )
+    verdict = stress_new.Verdict("tests/test_a.py::test_b", [run])
+
+    line = stress_new.verdict_line(verdict, 5, ["tox"], ["-e", "py"], tmp_path)
+
+    assert line == (
+        "tests/test_a.py::test_b: passed 4 of 5 runs; failed when run first, "
+        "without the rest of the selection (order seed 12); rerun with: tox -e py "
+        f"--hashseed 12 -- -p no:randomly {tmp_path / 'tests/test_a.py'}::test_b"
     )
