@@ -24,6 +24,8 @@ PYPROJECT = "pyproject.toml"
 
 DEFAULT_TEST_FILES = ("tests/**", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_COVERAGE_THRESHOLD = 87.0
+# Runs of each new or changed test, the selection run included (stress-new).
+DEFAULT_STRESS_RUNS = 5
 DEFAULT_MUTATION_THRESHOLD = 80.0
 DEFAULT_MUTATION_BUDGET = 300  # mutants of an --all-files run
 DEFAULT_MOCK_DATA_BASELINE = ".testwarden-mock-data-baseline.json"
@@ -69,6 +71,12 @@ def _percentage(value: object) -> float:
 def _positive_integer(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TypeError("a whole number of at least 1")
+    return value
+
+
+def _run_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError("a whole number of runs, 0 to switch it off")
     return value
 
 
@@ -219,6 +227,11 @@ class ToxChangedTestsSettings:
     )
     record_test_map: bool = option(
         _boolean, False, "record the test map from this hook's runs too"
+    )
+    stress_new: int = option(
+        _run_count,
+        DEFAULT_STRESS_RUNS,
+        "runs of each new or changed test, the selection's included (0: off)",
     )
 
 

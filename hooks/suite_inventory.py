@@ -375,3 +375,18 @@ def collected_count(test: TestDefinition) -> int:
     """Cases a test collects, counting an unknown parametrization as one."""
     count = test.case_count
     return 1 if count is None else count
+
+
+def new_and_changed_tests(files: ChangedTestFiles) -> list[str]:
+    """Node ids (`path::qualname`) of the tests FILES add or change, in file
+    order: a test new on the after side, or on both sides with a different
+    definition. A test moved or renamed as it was is neither."""
+    paired = pair_tests(files)
+    tests = [(path, test) for path, test in paired.added]
+    tests.extend(
+        (pair.after_path, pair.after)
+        for pair in paired.pairs
+        if pair.before.fingerprint != pair.after.fingerprint
+    )
+    tests.sort(key=lambda entry: (entry[0], entry[1].line))
+    return [f"{path}::{test.qualname}" for path, test in tests]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import coverage
 
-from hooks import config, git, test_runs
+from hooks import config, git, stress_new, test_runs
 from hooks.affected_tests import Selection, record_test_map, select_tests
 from hooks.errors import UserError, quiet_on_closed_pipe, report
 from hooks.tox_runner import (
@@ -69,6 +69,7 @@ def run_changed_tests(
     *,
     list_only: bool = False,
     use_test_map: bool = True,
+    stress_seed: int | None = None,
 ) -> int:
     print(change_set.mode_line("tox-changed-tests"))
     selection = select_tests(change_set, settings, root, use_test_map=use_test_map)
@@ -88,7 +89,11 @@ def run_changed_tests(
     prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
     if prior is not None:
         print(f"tox-changed-tests: not run again: {prior.describe()}")
-        return 0 if prior.passed else 1
+        if not prior.passed:
+            return 1
+        return stress_new.stress_new_tests(
+            change_set, settings, root, command, env_arguments, seed=stress_seed
+        )
     check_posargs(command, env_arguments, root)
     if selectors is None:
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
@@ -127,7 +132,11 @@ def run_changed_tests(
             "the selection is wrong (check `test-files` in [tool.testwarden])"
         )
         return 1
-    return 0 if returncode == 0 else 1
+    if returncode != 0:
+        return 1
+    return stress_new.stress_new_tests(
+        change_set, settings, root, command, env_arguments, seed=stress_seed
+    )
 
 
 def _coverage_of(data_directory: Path, root: Path) -> coverage.Coverage | None:
@@ -167,11 +176,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="select by the import graph only, even when a test map is recorded",
     )
+    parser.add_argument(
+        "--stress-new",
+        type=int,
+        metavar="N",
+        help="runs of each new or changed test, the selection run included "
+        "(default 5; 0 switches it off)",
+    )
+    parser.add_argument(
+        "--stress-seed",
+        type=int,
+        metavar="SEED",
+        help="order seed of the stress runs, to replay them (default: random)",
+    )
     args = parser.parse_args(argv)
     try:
         root = git.repo_root()
         settings = config.load(
-            root, {"tox-changed-tests": {"env": args.env, "runner": args.runner}}
+            root,
+            {
+                "tox-changed-tests": {
+                    "env": args.env,
+                    "runner": args.runner,
+                    "stress-new": args.stress_new,
+                }
+            },
         )
         return run_changed_tests(
             git.change_set_from_arguments(args),
@@ -179,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             root,
             list_only=args.list,
             use_test_map=not args.no_test_map,
+            stress_seed=args.stress_seed,
         )
     except UserError as error:
         return report(error)
