@@ -134,6 +134,15 @@ def _removed_sources(before: TestFacts, after: TestFacts) -> list[str]:
     return removed
 
 
+def _only_repeats_removed(pair: TestPair, before: TestFacts, after: TestFacts) -> bool:
+    """Every assertion the test made is still made, as many cases as before:
+    what went are repeats of an assertion that stays (click bbe1eb6d41)."""
+    kept = {check.source for check in after.checks if check.effective}
+    return all(
+        check.source in kept for check in before.checks if check.effective
+    ) and collected_count(pair.after) >= collected_count(pair.before)
+
+
 def _lost_strength(
     pair: TestPair, before: TestFacts, after: TestFacts
 ) -> list[Weakening]:
@@ -155,6 +164,8 @@ def _lost_strength(
     if converted:
         return converted
     removed = _removed_sources(before, after)
+    if removed and _only_repeats_removed(pair, before, after):
+        return []
     listed = f" (gone: {', '.join(removed[:3])}{' ...' if len(removed) > 3 else ''})"
     return [
         Weakening(

@@ -546,6 +546,22 @@ def test_each_weakening_is_blocked(repo, capsys, name):
 
 # (before, after) of each legitimate twin: the change keeps or adds teeth.
 TWINS = {
+    # click bbe1eb6d41: the same assertion written twice; one copy goes.
+    "a-repeated-assertion-dropped": (
+        """
+        def test_flag():
+            value = parse("1")
+            assert value is not True
+            assert value == 1
+            assert value is not True
+        """,
+        """
+        def test_flag():
+            value = parse("1")
+            assert value is not True
+            assert value == 1
+        """,
+    ),
     "assertions-moved-into-a-helper": (
         """
         def test_parse():
