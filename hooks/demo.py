@@ -154,6 +154,15 @@ def skip_a_test(repo: Path) -> None:
     )
 
 
+def hollow_a_test(repo: Path) -> None:
+    _replace(
+        repo,
+        "tests/test_numbers.py",
+        "    assert median([31, 12, 7]) == 12\n",
+        "    assert True\n",
+    )
+
+
 def add_a_fabricated_fixture(repo: Path) -> None:
     _append(
         repo,
@@ -205,6 +214,7 @@ STEPS = (
             HookRun("coverage-gate", "accepted", ("changed lines covered: 100.00%",)),
             HookRun("forbid-test-deletion", "accepted"),
             HookRun("forbid-skipped-tests", "accepted"),
+            HookRun("forbid-weakened-tests", "accepted"),
             HookRun("forbid-mock-data", "accepted"),
             HookRun("protect-guardrails", "accepted"),
         ),
@@ -241,6 +251,18 @@ STEPS = (
         "marked test_longest_word_of_the_report with @pytest.mark.skip",
         skip_a_test,
         (HookRun("forbid-skipped-tests", "rejected", ("newly switched off",)),),
+    ),
+    Step(
+        "a test hollowed out",
+        "replaced the assertion of a median test with `assert True`",
+        hollow_a_test,
+        (
+            HookRun(
+                "forbid-weakened-tests",
+                "rejected",
+                ("`assert True` checks nothing: a constant",),
+            ),
+        ),
     ),
     Step(
         "a fixture returning fabricated data",

@@ -19,11 +19,13 @@ VERDICTS = [
     "coverage-gate: accepted (exit 0)",
     "forbid-test-deletion: accepted (exit 0)",
     "forbid-skipped-tests: accepted (exit 0)",
+    "forbid-weakened-tests: accepted (exit 0)",
     "forbid-mock-data: accepted (exit 0)",
     "protect-guardrails: accepted (exit 0)",
     "isort-black: fixed (exit 1)",
     "forbid-test-deletion: rejected (exit 1)",
     "forbid-skipped-tests: rejected (exit 1)",
+    "forbid-weakened-tests: rejected (exit 1)",
     "forbid-mock-data: rejected (exit 1)",
     "tox-changed-tests: rejected (exit 1)",
     "coverage-gate: rejected (exit 1)",
@@ -76,16 +78,17 @@ def test_the_demo_walks_through_every_step_and_keeps_the_repository(
     request.addfinalizer(lambda: shutil.rmtree(kept))
 
     assert exit_code == 0, output
-    headings = re.findall(r"^\[\d/8\] .*$", output, flags=re.MULTILINE)
+    headings = re.findall(r"^\[\d/9\] .*$", output, flags=re.MULTILINE)
     assert headings == [
-        "[1/8] a clean commit",
-        "[2/8] an unformatted file",
-        "[3/8] a deleted test",
-        "[4/8] a skipped test without a replacement",
-        "[5/8] a fixture returning fabricated data",
-        "[6/8] a change that breaks a test",
-        "[7/8] new code without tests",
-        "[8/8] a lowered coverage threshold",
+        "[1/9] a clean commit",
+        "[2/9] an unformatted file",
+        "[3/9] a deleted test",
+        "[4/9] a skipped test without a replacement",
+        "[5/9] a test hollowed out",
+        "[6/9] a fixture returning fabricated data",
+        "[7/9] a change that breaks a test",
+        "[8/9] new code without tests",
+        "[9/9] a lowered coverage threshold",
     ]
     assert verdicts(output) == VERDICTS
     assert output.count("creating the tox environment") == 1
@@ -138,8 +141,8 @@ def test_skip_tox_runs_the_quick_steps_and_removes_the_repository(
     ]
     assert "  skipped tox-changed-tests (--skip-tox)\n" in output
     assert "  skipped coverage-gate (--skip-tox)\n" in output
-    assert "[6/8] a change that breaks a test\n  skipped (--skip-tox)\n" in output
-    assert "[7/8] new code without tests\n  skipped (--skip-tox)\n" in output
+    assert "[7/9] a change that breaks a test\n  skipped (--skip-tox)\n" in output
+    assert "[8/9] new code without tests\n  skipped (--skip-tox)\n" in output
     assert "creating the tox environment" not in output
     assert f"removed {removed} (--keep leaves it for you to explore)" in output
     assert not removed.exists()
@@ -186,8 +189,8 @@ def test_a_hook_that_does_not_behave_as_shown_fails_the_demo(
         "'src/textstats/words.py:35: changed lines 35-38 are not covered'\n"
     ) in output
     assert output.endswith(
-        "testwarden demo: 3 step(s) did not behave as shown: [1/8] a clean commit; "
-        "[6/8] a change that breaks a test; [7/8] new code without tests\n"
+        "testwarden demo: 3 step(s) did not behave as shown: [1/9] a clean commit; "
+        "[7/9] a change that breaks a test; [8/9] new code without tests\n"
     )
 
 
