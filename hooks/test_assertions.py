@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -124,6 +125,10 @@ class Check:
     tested: str | None = None
     # Its syntax with every literal blanked: equal for an edited expected value.
     shape: str = ""
+    # Inside a loop over a literal table: the assertion as written for each
+    # row (`assert v is not x` over (None, True) is `assert v is not None`,
+    # `assert v is not True`), so a removed copy of one row is recognised.
+    instances: frozenset[str] = frozenset()
 
     @property
     def effective(self) -> bool:
@@ -176,14 +181,19 @@ class _Context:
     weight: int = 1
     weakness: str | None = None
     why: str = ""
+    # The loop variable and the rows of the literal table it runs over.
+    rows: tuple[str, tuple[ast.expr, ...]] | None = None
 
     def repeated(self, times: int) -> _Context:
-        return _Context(self.weight * times, self.weakness, self.why)
+        return dataclasses.replace(self, weight=self.weight * times)
 
     def weakened(self, weakness: str, why: str) -> _Context:
         if self.weakness is not None:
             return self  # the outer reason already keeps it from checking
-        return _Context(self.weight, weakness, why)
+        return dataclasses.replace(self, weakness=weakness, why=why)
+
+    def over_rows(self, name: str, rows: tuple[ast.expr, ...]) -> _Context:
+        return dataclasses.replace(self, rows=(name, rows))
 
 
 @dataclass
@@ -222,7 +232,9 @@ def resolver(module: ast.Module) -> Resolve:
     names = module_names(module)
 
     def resolve(node: ast.expr) -> str | None:
-        return names.resolve_or_written(node.func if isinstance(node, ast.Call) else node)
+        return names.resolve_or_written(
+            node.func if isinstance(node, ast.Call) else node
+        )
 
     return resolve
 
@@ -274,6 +286,37 @@ def _literal_length(node: ast.expr) -> int | None:
     ):
         return len(node.elts)
     return None
+
+
+def _literal_rows(
+    node: ast.expr, tables: dict[str, tuple[ast.expr, ...]]
+) -> tuple[ast.expr, ...] | None:
+    """The rows of a literal table, written in place or bound to a name."""
+    if isinstance(node, ast.Name):
+        return tables.get(node.id)
+    if _literal_length(node) is None:
+        return None
+    return tuple(node.elts)  # type: ignore[attr-defined]
+
+
+class _RowSubstitution(ast.NodeTransformer):
+    def __init__(self, name: str, row: ast.expr) -> None:
+        self.name, self.row = name, row
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return copy.deepcopy(self.row) if node.id == self.name else node
+
+
+def _instances(
+    node: ast.AST, rows: tuple[str, tuple[ast.expr, ...]] | None
+) -> frozenset[str]:
+    if rows is None:
+        return frozenset()
+    name, table = rows
+    return frozenset(
+        _shorten(ast.unparse(_RowSubstitution(name, row).visit(copy.deepcopy(node))))
+        for row in table
+    )
 
 
 def always_true(node: ast.expr) -> str | None:
@@ -363,6 +406,8 @@ class _TestReader:
         self.raises: list[ExpectedRaise] = []
         self.tolerances: list[Tolerance] = []
         self.expressions: list[tuple[int, str]] = []
+        # Names the test binds to a literal table: `values = (None, True)`.
+        self.tables: dict[str, tuple[ast.expr, ...]] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
         return self.module.resolve(node)
@@ -431,7 +476,11 @@ class _TestReader:
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
             self.expressions_in(statement.iter, context)
             rows = _literal_length(statement.iter)
-            self.statements(statement.body, context.repeated(rows or 1))
+            body_context = context.repeated(rows or 1)
+            table = _literal_rows(statement.iter, self.tables)
+            if isinstance(statement.target, ast.Name) and table is not None:
+                body_context = body_context.over_rows(statement.target.id, table)
+            self.statements(statement.body, body_context)
             self.statements(statement.orelse, context)
         elif isinstance(statement, (ast.If, ast.While)):
             self.expressions_in(statement.test, context)
@@ -449,6 +498,14 @@ class _TestReader:
         elif isinstance(statement, ast.Expr):
             self.expression_statement(statement, context)
         else:
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                table = _literal_rows(statement.value, {})
+                if table is not None:
+                    self.tables[statement.targets[0].id] = table
             for child in ast.iter_child_nodes(statement):
                 if isinstance(child, ast.expr):
                     self.expressions_in(child, context)
@@ -515,6 +572,7 @@ class _TestReader:
                 context.why,
                 tested,
                 _shape(node),
+                _instances(node, context.rows),
             )
         )
 

@@ -57,6 +57,24 @@ def change(capsys, before: str, after: str, *extra: str) -> tuple[int, str]:
 
 # (before, after, rule that blocks) for each weakening the issue names.
 WEAKENINGS = {
+    "an-assertion-no-row-of-the-loop-makes-removed": (
+        """
+        def test_parse():
+            value = parse("x")
+            assert value is not True
+            others = (None, 0)
+            for other in others:
+                assert value is not other
+        """,
+        """
+        def test_parse():
+            value = parse("x")
+            others = (None, 0)
+            for other in others:
+                assert value is not other
+        """,
+        "assertions-removed",
+    ),
     "assert-removed": (
         """
         def test_parse():
@@ -547,6 +565,24 @@ def test_each_weakening_is_blocked(repo, capsys, name):
 # (before, after) of each legitimate twin: the change keeps or adds teeth.
 TWINS = {
     # click bbe1eb6d41: the same assertion written twice; one copy goes.
+    # click bbe1eb6d41 as it was: the dropped assertion is one row of a loop.
+    "an-assertion-a-loop-over-a-table-still-makes-dropped": (
+        """
+        def test_parse():
+            value = parse("x")
+            assert value is not True
+            others = (None, True, 0)
+            for other in others:
+                assert value is not other
+        """,
+        """
+        def test_parse():
+            value = parse("x")
+            others = (None, True, 0)
+            for other in others:
+                assert value is not other
+        """,
+    ),
     "a-repeated-assertion-dropped": (
         """
         def test_flag():
