@@ -59,11 +59,11 @@ env = "testwarden"
 
 [tool.testwarden.coverage-gate]
 env = "testwarden"
+# click 8.1.8's own total is 85.98%: adopting starts at the current total.
+fail-under = 85
 
 [tool.testwarden.mutation-gate]
 env = "testwarden"
-# click 8.1.8's own total is 85.98%: adopting starts at the current total.
-fail-under = 85
 """
 # Fixed identity and dates: the hook repository's commit id depends on its files only.
 SESSION_GIT_ENVIRONMENT = {
