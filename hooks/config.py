@@ -184,17 +184,9 @@ def key_of(attribute: str) -> str:
 
 
 @dataclass(frozen=True)
-class CoverageGateSettings:
-    """[tool.testwarden.coverage-gate]"""
+class RunsToxSettings:
+    """The keys of every hook that runs the tests through tox."""
 
-    fail_under: float = option(
-        _percentage, DEFAULT_COVERAGE_THRESHOLD, "total coverage threshold (%)"
-    )
-    diff_fail_under: float = option(
-        _percentage,
-        DEFAULT_COVERAGE_THRESHOLD,
-        "changed-line coverage threshold (%), overall and per file",
-    )
     env: str | None = option(
         _optional_string, None, "the tox environment(s) to run (none: tox's default)"
     )
@@ -206,17 +198,23 @@ class CoverageGateSettings:
 
 
 @dataclass(frozen=True)
-class ToxChangedTestsSettings:
+class CoverageGateSettings(RunsToxSettings):
+    """[tool.testwarden.coverage-gate]"""
+
+    fail_under: float = option(
+        _percentage, DEFAULT_COVERAGE_THRESHOLD, "total coverage threshold (%)"
+    )
+    diff_fail_under: float = option(
+        _percentage,
+        DEFAULT_COVERAGE_THRESHOLD,
+        "changed-line coverage threshold (%), overall and per file",
+    )
+
+
+@dataclass(frozen=True)
+class ToxChangedTestsSettings(RunsToxSettings):
     """[tool.testwarden.tox-changed-tests]"""
 
-    env: str | None = option(
-        _optional_string, None, "the tox environment(s) to run (none: tox's default)"
-    )
-    runner: str | None = option(
-        _optional_string,
-        None,
-        "the command that starts tox (none: `poetry run tox` or `tox`)",
-    )
     run_all_on: tuple[str, ...] = option(
         _string_list, (), "more globs whose change runs the whole suite"
     )
@@ -236,7 +234,7 @@ class ToxChangedTestsSettings:
 
 
 @dataclass(frozen=True)
-class MutationGateSettings:
+class MutationGateSettings(RunsToxSettings):
     """[tool.testwarden.mutation-gate]"""
 
     fail_under: float = option(
@@ -251,14 +249,6 @@ class MutationGateSettings:
     )
     mutants_per_line: int = option(
         _positive_integer, 1, "mutants tried on each changed line"
-    )
-    env: str | None = option(
-        _optional_string, None, "the tox environment(s) to run (none: tox's default)"
-    )
-    runner: str | None = option(
-        _optional_string,
-        None,
-        "the command that starts tox (none: `poetry run tox` or `tox`)",
     )
 
 
