@@ -280,23 +280,17 @@ def _ends_flow(statement: ast.stmt) -> bool:
     return False
 
 
-def _literal_length(node: ast.expr) -> int | None:
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(
-        isinstance(element, ast.Starred) for element in node.elts
-    ):
-        return len(node.elts)
-    return None
-
-
 def _literal_rows(
     node: ast.expr, tables: dict[str, tuple[ast.expr, ...]]
 ) -> tuple[ast.expr, ...] | None:
     """The rows of a literal table, written in place or bound to a name."""
     if isinstance(node, ast.Name):
         return tables.get(node.id)
-    if _literal_length(node) is None:
-        return None
-    return tuple(node.elts)  # type: ignore[attr-defined]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(
+        isinstance(element, ast.Starred) for element in node.elts
+    ):
+        return tuple(node.elts)
+    return None
 
 
 class _RowSubstitution(ast.NodeTransformer):
@@ -475,8 +469,10 @@ class _TestReader:
             self.statements(statement.body, body_context)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
             self.expressions_in(statement.iter, context)
-            rows = _literal_length(statement.iter)
-            body_context = context.repeated(rows or 1)
+            # A table written in place weighs its rows; one bound to a name
+            # only lends its rows to recognise a copied assertion.
+            in_place = _literal_rows(statement.iter, {})
+            body_context = context.repeated(len(in_place) if in_place else 1)
             table = _literal_rows(statement.iter, self.tables)
             if isinstance(statement.target, ast.Name) and table is not None:
                 body_context = body_context.over_rows(statement.target.id, table)
