@@ -22,7 +22,7 @@ from typing import Any
 
 from pre_commit.clientlib import InvalidConfigError, load_config
 
-from hooks import config, git, pytest_collection
+from hooks import config, git, pytest_collection, registry
 from hooks.baseline import Baseline
 from hooks.cli import HOOK_MODULES
 from hooks.errors import UserError
@@ -664,6 +664,13 @@ def _first_line(text: str, pattern: re.Pattern[str], occurrence: int = 1) -> int
     return matches[occurrence - 1] if len(matches) >= occurrence else None
 
 
+def _manifest_stages(hook_id: str) -> tuple[str, ...]:
+    """The stages our manifest gives a hook of ours (mutation-gate: pre-push
+    and manual), else the usual three."""
+    ours = registry.HOOKS_BY_ID.get(hook_id)
+    return ours.stages if ours else MANIFEST_STAGES
+
+
 def _hook(
     repo: Mapping[str, Any],
     hook: Mapping[str, Any],
@@ -673,7 +680,7 @@ def _hook(
 ) -> Hook:
     local = repo["repo"] in ("local", "meta")
     stages = hook.get("stages") or (
-        loaded["default_stages"] if local else MANIFEST_STAGES
+        loaded["default_stages"] if local else _manifest_stages(hook["id"])
     )
     runs = " ".join(
         f"{key}: {hook[key]}" for key in ("entry", "language") if key in hook

@@ -212,6 +212,25 @@ def test_widening_a_hook_passes(repo, capsys):
     assert check(capsys) == (0, "")
 
 
+def test_naming_a_hooks_own_manifest_stages_weakens_nothing(repo, capsys):
+    # mutation-gate's manifest runs it at pre-push and manual only.
+    listed = PRE_COMMIT.replace(
+        "      - id: coverage-gate\n",
+        "      - id: coverage-gate\n      - id: mutation-gate\n",
+    )
+    committed({".pre-commit-config.yaml": listed})
+    stage(
+        {
+            ".pre-commit-config.yaml": listed.replace(
+                "      - id: mutation-gate\n",
+                "      - id: mutation-gate\n        stages: [pre-push]\n",
+            )
+        }
+    )
+
+    assert check(capsys) == (0, "")
+
+
 def test_a_global_exclude_blocks(repo, capsys):
     committed({".pre-commit-config.yaml": PRE_COMMIT})
     stage({".pre-commit-config.yaml": "exclude: ^src/\n" + PRE_COMMIT})
