@@ -9,11 +9,26 @@ import pytest
 from tests.helpers import git
 
 
+@pytest.fixture(scope="session")
+def download_cache(project_root) -> Path:
+    """pip's and virtualenv's caches, shared by every test and worker of a run
+    (and kept between runs): a tox or pre-commit environment a test creates
+    installs from wheels already downloaded or built, not from PyPI again.
+    Only downloads live here; every environment is still created afresh."""
+    configured = os.environ.get("TESTWARDEN_DOWNLOAD_CACHE")
+    return Path(configured) if configured else project_root / ".cache" / "downloads"
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch, tmp_path_factory):
+def isolated_environment(monkeypatch, tmp_path_factory, download_cache):
     """Every test gets git with a known identity and no user configuration,
-    and a cache of its own; nothing a test does reaches the developer's files."""
+    and a cache of its own; nothing a test does reaches the developer's files.
+    Downloads are the exception: pip and virtualenv share `download_cache`."""
     home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("PIP_CACHE_DIR", str(download_cache / "pip"))
+    monkeypatch.setenv(
+        "VIRTUALENV_OVERRIDE_APP_DATA", str(download_cache / "virtualenv")
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("TESTWARDEN_CACHE_DIR", str(home / "testwarden-cache"))
