@@ -15,8 +15,7 @@ def download_cache(project_root) -> Path:
     (and kept between runs): a tox or pre-commit environment a test creates
     installs from wheels already downloaded or built, not from PyPI again.
     Only downloads live here; every environment is still created afresh."""
-    configured = os.environ.get("TESTWARDEN_DOWNLOAD_CACHE")
-    return Path(configured) if configured else project_root / ".cache" / "downloads"
+    return project_root / ".cache" / "downloads"
 
 
 @pytest.fixture(autouse=True)
