@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import posixpath
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,15 +34,15 @@ from hooks.mutants import Mutant, mutants_of_file
 from hooks.tox_runner import (
     check_posargs,
     failure_cause,
+    run_tox_with_plugin,
     run_whole_suite_for_unpassable_names,
     tox_command,
 )
 
 HOOK_ID = "mutation-gate"
 RESULTS_FORMAT = 1
-IN_ENV_DIRECTORY = Path(__file__).resolve().parent / "inenv"
 PLUGIN_MODULE = "testwarden_mutation_plugin"
-PASSED_VARIABLES = ("PYTHONPATH", "PYTEST_PLUGINS", "TESTWARDEN_MUTATION_PLAN")
+PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
 KILLED = frozenset({"killed", "timeout", "import-broken"})
 SHOWN_TESTS = 3
 OUTPUT_TAIL_LINES = 40
@@ -234,36 +233,6 @@ def _plan_document(
     return document, by_id
 
 
-def _run_tox_with_plugin(
-    command: list[str], arguments: list[str], root: Path, plan_file: Path
-) -> subprocess.CompletedProcess[str]:
-    python_path = os.pathsep.join(
-        filter(None, [str(IN_ENV_DIRECTORY), os.environ.get("PYTHONPATH")])
-    )
-    pass_env = [
-        item
-        for name in PASSED_VARIABLES
-        for item in ("-x", f"testenv.pass_env+={name}")
-    ]
-    environment = {
-        **git.scrubbed_environment(),
-        "PYTHONPATH": python_path,
-        "PYTEST_PLUGINS": PLUGIN_MODULE,
-        "TESTWARDEN_MUTATION_PLAN": str(plan_file),
-    }
-    try:
-        return subprocess.run(
-            [*command, *pass_env, *arguments],
-            cwd=root,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UserError(f"cannot run {command[0]!r}: not found; install it") from None
-
-
 def _print_tail(output: str) -> None:
     for line in output.strip().splitlines()[-OUTPUT_TAIL_LINES:]:
         print(f"  {line}")
@@ -315,8 +284,12 @@ def run_mutants(
         )
         plan_file = scratch / "plan.json"
         plan_file.write_text(json.dumps(document), encoding="utf-8")
-        completed = _run_tox_with_plugin(
-            command, [*env_arguments, *posargs], root, plan_file
+        completed = run_tox_with_plugin(
+            command,
+            [*env_arguments, *posargs],
+            root,
+            PLUGIN_MODULE,
+            (PLAN_VARIABLE, plan_file),
         )
         try:
             run = json.loads((scratch / "results.json").read_text(encoding="utf-8"))

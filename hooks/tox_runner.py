@@ -47,6 +47,8 @@ EXIT_NO_TESTS_COLLECTED = 5
 # Where tox installs a copy of the project: measured there, not in the checkout.
 TOX_DIRECTORIES = (".tox", ".nox")
 PASS_COVERAGE_FILE = ["-x", "testenv.pass_env+=COVERAGE_FILE"]
+# The pytest plugins testwarden loads into the consumer's env live here.
+IN_ENV_DIRECTORY = Path(__file__).resolve().parent / "inenv"
 NO_DATA_HINT = (
     "the tox environment produced no coverage data; run the tests under coverage, "
     "e.g. in tox.ini `deps = coverage` and `commands = coverage run -m pytest {posargs}` "
@@ -281,6 +283,47 @@ def run_tox(
     if collected_nothing:
         return EXIT_NO_TESTS_COLLECTED
     return returncode
+
+
+def run_tox_with_plugin(
+    command: list[str],
+    arguments: list[str],
+    root: Path,
+    plugin_module: str,
+    plan: tuple[str, Path],
+    extra_environment: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run tox, output captured, with our pytest plugin PLUGIN_MODULE loaded
+    into its env (on PYTHONPATH, named in PYTEST_PLUGINS, next to any the
+    user named) and PLAN, (variable, file), telling it what to do."""
+    plan_variable, plan_file = plan
+    python_path = os.pathsep.join(
+        filter(None, [str(IN_ENV_DIRECTORY), os.environ.get("PYTHONPATH")])
+    )
+    plugins = ",".join(filter(None, [os.environ.get("PYTEST_PLUGINS"), plugin_module]))
+    pass_env = [
+        item
+        for name in ("PYTHONPATH", "PYTEST_PLUGINS", plan_variable)
+        for item in ("-x", f"testenv.pass_env+={name}")
+    ]
+    environment = {
+        **git.scrubbed_environment(),
+        "PYTHONPATH": python_path,
+        "PYTEST_PLUGINS": plugins,
+        plan_variable: str(plan_file),
+        **(extra_environment or {}),
+    }
+    try:
+        return subprocess.run(
+            [*command, *pass_env, *arguments],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UserError(f"cannot run {command[0]!r}: not found; install it") from None
 
 
 def load_coverage(data_directory: Path, root: Path) -> coverage.Coverage:

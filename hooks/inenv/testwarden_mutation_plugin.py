@@ -20,9 +20,9 @@ says which modules to mutate and where to write the results.
    not make it time out) and a generous wall-clock limit for mutants that
    block without computing; past either it is killed.
 
-The forked runner (run_forked) does not know about mutants: it runs a list of
-items in a child with a setup callback and limits. Running new tests N
-times in random orders reuses it with a callback that shuffles instead.
+The forked runner (testwarden_forked.run_forked) does not know about
+mutants: it runs a list of items in a child with a setup callback and
+limits; stress-new's plugin runs new tests with it in other orders.
 """
 
 from __future__ import annotations
@@ -32,10 +32,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import json
-import math
 import os
-import resource
-import signal
 import sys
 import threading
 import time
@@ -43,20 +40,16 @@ from dataclasses import dataclass, field
 
 import pytest
 import testwarden_mutation_ast
-from _pytest.runner import runtestprotocol
+from testwarden_forked import EXIT_IMPORT_BROKEN, ForkedRun, run_forked
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
 OUTSIDE_TESTS = ""  # the "test" of lines run at import or collection time
-# Exit codes of a child.
-EXIT_SURVIVED = 0
-EXIT_KILLED = 1
-EXIT_IMPORT_BROKEN = 3
-EXIT_ERROR = 4
+# A mutant survives when its tests pass; a crash of the child kills it.
+MUTANT_VERDICTS = {"passed": "survived", "failed": "killed", "crashed": "killed"}
 CPU_FACTOR = 4.0  # a mutant may use this many times its tests' CPU time
 CPU_SLACK = 1.0  # seconds on top, for setup in the child
 WALL_FACTOR = 10.0  # wall-clock limit: for mutants that block without computing
 WALL_SLACK = 10.0
-POLL_SECONDS = 0.005
 
 
 class Switch:
@@ -245,21 +238,6 @@ def pytest_runtestloop(session):
         json.dump(results, stream)
 
 
-@dataclass
-class ForkedRun:
-    """One child: what it runs, with which limits, and how it ended."""
-
-    key: str
-    items: list
-    prepare: object  # callable run in the child before the items
-    cpu_limit: float
-    wall_limit: float
-    pid: int = 0
-    started: float = 0.0
-    verdict: str = ""
-    seconds: float = 0.0
-
-
 def run_mutants(items: list) -> dict:
     """Mutant id -> verdict, tests run and seconds, each mutant in a child."""
     by_nodeid = {item.nodeid: item for item in items}
@@ -295,7 +273,7 @@ def run_mutants(items: list) -> dict:
     verdicts = dict(skipped)
     for run in runs:
         verdicts[run.key] = {
-            "verdict": run.verdict,
+            "verdict": MUTANT_VERDICTS.get(run.verdict, run.verdict),
             "tests": [item.nodeid for item in run.items],
             "seconds": round(run.seconds, 3),
         }
@@ -321,78 +299,6 @@ def _activate(mutant_id: int, reload_path: str | None):
                     os._exit(EXIT_IMPORT_BROKEN)
 
     return prepare
-
-
-def run_forked(runs: list[ForkedRun], jobs: int) -> None:
-    """Run each of RUNS in a forked child, JOBS at a time; set its verdict:
-    survived (every item passed), killed, import-broken, timeout or error."""
-    waiting = list(reversed(runs))
-    running: dict[int, ForkedRun] = {}
-    while waiting or running:
-        while waiting and len(running) < jobs:
-            run = waiting.pop()
-            run.started = time.monotonic()
-            run.pid = os.fork()
-            if run.pid == 0:
-                _child(run)
-            running[run.pid] = run
-        finished = False
-        for pid, run in list(running.items()):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            elapsed = time.monotonic() - run.started
-            if done == 0:
-                if elapsed > run.wall_limit:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    run.verdict, run.seconds = "timeout", elapsed
-                    del running[pid]
-                    finished = True
-                continue
-            run.verdict, run.seconds = _verdict(status), elapsed
-            del running[pid]
-            finished = True
-        if not finished:
-            time.sleep(POLL_SECONDS)
-
-
-def _verdict(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return (
-            "timeout"
-            if os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)
-            else "killed"
-        )
-    code = os.WEXITSTATUS(status)
-    return {
-        EXIT_SURVIVED: "survived",
-        EXIT_KILLED: "killed",
-        EXIT_IMPORT_BROKEN: "import-broken",
-    }.get(code, "error")
-
-
-def _child(run: ForkedRun) -> None:
-    """In the forked child: never returns."""
-    code = EXIT_ERROR
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        limit = max(1, math.ceil(run.cpu_limit))
-        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-        run.prepare()
-        code = EXIT_SURVIVED
-        for index, item in enumerate(run.items):
-            # The next item is the item itself after the last one: nothing
-            # set up for the parent (session fixtures) is torn down here.
-            following = run.items[index + 1] if index + 1 < len(run.items) else item
-            reports = runtestprotocol(item, log=False, nextitem=following)
-            if any(report.failed for report in reports):
-                code = EXIT_KILLED
-                break
-    except BaseException:
-        code = EXIT_ERROR
-    finally:
-        os._exit(code)
 
 
 install()
