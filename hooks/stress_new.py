@@ -1,28 +1,32 @@
 """stress-new, part of tox-changed-tests: a new or changed test must pass every
 time, in any order.
 
-After the selection passed (that run counts as the first), each new or
-changed test (suite_inventory.new_and_changed_tests: added, or on both sides
-with another definition) runs `stress-new - 1` more times in the consumer's
-tox env, each time in a fresh pytest process with its own PYTHONHASHSEED,
-without the rest of the selection: first with the new tests in reverse file
-order (each one before the tests its file lists above it, so a test that
-passes only after another one ran, or only before one that changes shared
-state, fails deterministically), then shuffled, files and the tests within
-each file, from a printed order seed. A test that fails in any run blocks,
-with the run's seed and the exact command that replays its order.
+The change's new and changed tests (suite_inventory.new_and_changed_tests:
+added, or on both sides with another definition) run `stress-new` times:
 
-The order is given to pytest as explicit node ids, which pytest runs in the
-order given; `-p no:randomly` keeps pytest-randomly, if the env has it, from
-reshuffling them. run_in_env is the one place a run starts.
+  run 1    the selection run, with the files that hold them given to pytest
+           last (new_tests_last), so they run after the rest of the selection
+  run 2    each one alone
+  run 3    the tests of their files, files and tests in reverse order (a test
+           that fails once a test below it changed shared state fails here)
+  run 4..  the same, shuffled from a printed order seed; the last run in a
+           new process with another PYTHONHASHSEED (set order of strings)
+
+Runs 2 and later are one more tox run: our pytest plugin
+(inenv/testwarden_stress_plugin.py) collects the files once and makes each
+run in a forked child of that session, so a run costs the tests' own time,
+not a start of tox and pytest. A new or changed test that fails in any run
+blocks, with the run's seed and the exact command that replays its order.
+Other tests of those files failing in a stress run are reported, not blocked
+on: they are not the change's.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
-import re
 import shlex
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -36,71 +40,77 @@ from hooks.suite_inventory import (
     new_and_changed_tests,
     read_changed_test_files,
 )
-from hooks.tox_runner import PASS_COVERAGE_FILE
+from hooks.tox_runner import PASS_COVERAGE_FILE, failure_cause, run_tox_with_plugin
 
 HOOK_ID = "tox-changed-tests"
+PLUGIN_MODULE = "testwarden_stress_plugin"
+PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
 # tox takes a PYTHONHASHSEED from 1 to 4294967295; seeds stay short to read.
 LARGEST_SEED = 99_999
 KEEP_ORDER = ["-p", "no:randomly"]
-# `-rA` lists every test's outcome by node id in the short summary.
-SUMMARY_LINE = re.compile(r"(PASSED|FAILED|ERROR|XFAIL|XPASS) (.+?)(?: - .*)?")
-FAILING_OUTCOMES = frozenset({"FAILED", "ERROR"})
+OUTPUT_TAIL_LINES = 20
 
 
 @dataclass(frozen=True)
-class PlannedRun:
-    """One more run: its number among all runs, its seed and the order."""
+class StressRun:
+    """One run as the plugin made it: the order it ran in (node ids with
+    paths relative to the repository root), what failed, how it ended."""
 
     number: int
-    seed: int
+    kind: str  # alone, reversed or shuffled
     order: tuple[str, ...]
+    failed: tuple[str, ...]
+    verdict: str  # passed, failed, timeout, crashed, error
+    seconds: float
+    hash_seed: str
+    new_process: bool
 
 
 @dataclass
-class RunResult:
-    """Node ids that failed in one run; output kept to explain a run that broke."""
-
-    failed: set[str]
-    reported: set[str]
-    returncode: int
-    output: str
+class StressResults:
+    runs: list[StressRun]
+    missing: list[str]  # stressed tests the tox run did not collect
+    collection_failed: bool
 
 
 @dataclass
 class Verdict:
-    """One stressed test: the planned runs it failed in."""
+    """One stressed test: the runs it failed in, with the node id that failed."""
 
     test: str
-    failed_in: list[PlannedRun] = field(default_factory=list)
+    failed_in: list[tuple[StressRun, str]] = field(default_factory=list)
 
 
-def plan_runs(tests: Sequence[str], runs: int, seed: int) -> list[PlannedRun]:
-    """Runs 2..RUNS: reversed order under SEED, then shuffled orders under
-    SEED+1, SEED+2, ... (run 1 is the selection run)."""
-    planned = []
-    for number in range(2, runs + 1):
-        run_seed = seed + number - 2
-        if number == 2:
-            order = tuple(reversed(tests))
-        else:
-            order = shuffled_by_file(tests, random.Random(run_seed))
-        planned.append(PlannedRun(number, run_seed, order))
-    return planned
+def stressed_tests(
+    change_set: git.ChangeSet, settings: config.Config, root: Path
+) -> list[str]:
+    """The new and changed tests of CHANGE_SET, as node ids; none without a
+    before side, where every test would be new, or when stress-new is off."""
+    if settings.tox_changed_tests.stress_new < 2 or not change_set.has_before_side:
+        return []
+    before = collected_files_of(settings, root, change_set.before_rev)
+    after = collected_files_of(settings, root, change_set.after_rev)
+    files = read_changed_test_files(change_set, before.is_test_file, after.is_test_file)
+    return [test for test in new_and_changed_tests(files) if _passable_to_tox(test)]
 
 
-def shuffled_by_file(tests: Sequence[str], shuffler: random.Random) -> tuple[str, ...]:
-    """TESTS with their files in random order and each file's tests shuffled."""
-    by_file: dict[str, list[str]] = {}
-    for test in tests:
-        by_file.setdefault(test.partition("::")[0], []).append(test)
-    files = list(by_file)
-    shuffler.shuffle(files)
-    order: list[str] = []
-    for path in files:
-        file_tests = by_file[path]
-        shuffler.shuffle(file_tests)
-        order.extend(file_tests)
-    return tuple(order)
+def new_tests_last(selectors: Sequence[str], tests: Sequence[str]) -> list[str]:
+    """SELECTORS with those naming a file of TESTS moved to the end, in their
+    order: pytest runs its arguments in the order given, so the new tests run
+    after the rest of the selection."""
+    files = {test.partition("::")[0] for test in tests}
+    holding = [selector for selector in selectors if _file_of(selector) in files]
+    return [selector for selector in selectors if selector not in holding] + holding
+
+
+def _file_of(selector: str) -> str:
+    return selector.partition("::")[0]
+
+
+def _base_of(node_id: str) -> str:
+    """A node id without its parametrization: the test it is a case of."""
+    path, _, name = node_id.partition("::")
+    return f"{path}::{name.partition('[')[0]}"
 
 
 def replay_arguments(
@@ -108,124 +118,153 @@ def replay_arguments(
     env_arguments: Sequence[str],
     root: Path,
     order: Sequence[str],
-    seed: int,
+    hash_seed: str,
 ) -> list[str]:
-    """The command a user runs to replay ORDER under SEED."""
+    """The command a user runs to replay ORDER under HASH_SEED."""
     return [
         *command,
         *env_arguments,
-        "--hashseed",
-        str(seed),
+        *(["--hashseed", hash_seed] if hash_seed else []),
         "--",
         *KEEP_ORDER,
         *(str(root / test) for test in order),
     ]
 
 
-def run_in_env(
+def run_stress(
     command: Sequence[str],
     env_arguments: Sequence[str],
     root: Path,
-    order: Sequence[str],
+    tests: Sequence[str],
+    runs: int,
     seed: int,
-) -> RunResult:
-    """Run the tests of ORDER once, in that order, in the tox env, with
-    PYTHONHASHSEED=SEED. The one place a stress run starts: an in-env runner
-    (one process forking per run) can take its place."""
-    replay = replay_arguments(command, env_arguments, root, order, seed)
-    at_posargs = replay.index("--")
+) -> StressResults:
+    """Runs 2..RUNS of TESTS in one tox run with the stress plugin."""
+    files = list(dict.fromkeys(_file_of(test) for test in tests))
     with tempfile.TemporaryDirectory(prefix="testwarden-stress-") as scratch:
-        completed = subprocess.run(
+        plan_file = Path(scratch) / "plan.json"
+        results_file = Path(scratch) / "results.json"
+        plan = {
+            "mode": "stress",
+            "tests": list(tests),
+            "runs": runs,
+            "seed": seed,
+            "fresh_hash_seed": seed % LARGEST_SEED + 1,
+            "results": str(results_file),
+        }
+        plan_file.write_text(json.dumps(plan), encoding="utf-8")
+        completed = run_tox_with_plugin(
+            list(command),
             [
-                *replay[:at_posargs],
+                *env_arguments,
                 # The env is installed: the selection run just used it.
                 "--skip-pkg-install",
+                "--hashseed",
+                str(seed),
                 *PASS_COVERAGE_FILE,
-                *replay[at_posargs:],
-                "-rA",
+                "--",
+                *KEEP_ORDER,
+                *(str(root / path) for path in files),
             ],
-            cwd=root,
-            env={
-                **git.scrubbed_environment(),
-                # an env measuring coverage writes it here, not in the checkout
-                "COVERAGE_FILE": str(Path(scratch) / ".coverage"),
-            },
-            capture_output=True,
-            text=True,
-            check=False,
+            root,
+            PLUGIN_MODULE,
+            (PLAN_VARIABLE, plan_file),
+            # an env measuring coverage writes it here, not in the checkout
+            {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
         )
-    output = completed.stdout + completed.stderr
-    failed, reported = outcomes_of(output, order)
-    return RunResult(failed, reported, completed.returncode, output)
+        try:
+            document = json.loads(results_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            document = None
+    if document is None:
+        output = completed.stdout + completed.stderr
+        for line in output.strip().splitlines()[-OUTPUT_TAIL_LINES:]:
+            print(f"  {line}")
+        raise StressNotRun(
+            f"{HOOK_ID}: stress-new: the tox env did not run pytest with "
+            f"testwarden's stress plugin ({failure_cause(output)}); its commands "
+            "must run pytest and pass {posargs} to it, and [testenv] must not "
+            "set PYTHONPATH or PYTEST_PLUGINS in set_env (or set `stress-new = 0` "
+            f"in [tool.testwarden.{HOOK_ID}])"
+        )
+    return StressResults(
+        [_stress_run(run, root) for run in document["runs"]],
+        [display_path(test) for test in document["missing"]],
+        document["collection_failed"],
+    )
 
 
-def outcomes_of(output: str, tests: Sequence[str]) -> tuple[set[str], set[str]]:
-    """(failed, reported): the TESTS pytest's `-rA` summary in OUTPUT reports
-    as failed (in the test, its setup or teardown), and at all. A
-    parametrized test's cases count for it; pytest names tests relative to
-    its rootdir, which may lie below the repository root."""
-    failed: set[str] = set()
-    reported: set[str] = set()
-    for line in output.splitlines():
-        match = SUMMARY_LINE.fullmatch(line.strip())
-        if match is None:
-            continue
-        outcome, node_id = match.groups()
-        test = _stressed_test(node_id, tests)
-        if test is None:
-            continue
-        reported.add(test)
-        if outcome in FAILING_OUTCOMES:
-            failed.add(test)
-    return failed, reported
+class StressNotRun(Exception):
+    """The stress runs could not be made; the message says why."""
 
 
-def _stressed_test(node_id: str, tests: Sequence[str]) -> str | None:
-    path, _, name = node_id.partition("::")
-    base = f"{path}::{name.partition('[')[0]}"
-    for test in tests:
-        if test == base or test.endswith(f"/{base}"):
-            return test
-    return None
+def _stress_run(run: dict, root: Path) -> StressRun:
+    return StressRun(
+        number=run["number"],
+        kind=run["kind"],
+        order=tuple(_relative(location, root) for location in run["order"]),
+        failed=tuple(_relative(location, root) for location in run["failed"]),
+        verdict=run["verdict"],
+        seconds=run["seconds"],
+        hash_seed=str(run.get("hash_seed", "")),
+        new_process=run["new_process"],
+    )
+
+
+def _relative(location: str, root: Path) -> str:
+    """An absolute node id as the plugin gives it, relative to ROOT."""
+    path, _, name = location.partition("::")
+    try:
+        relative = Path(path).relative_to(root)
+    except ValueError:
+        relative = Path(os.path.relpath(os.path.realpath(path), root.resolve()))
+    return f"{relative.as_posix()}::{name}"
+
+
+def verdicts_of(tests: Sequence[str], runs: Sequence[StressRun]) -> list[Verdict]:
+    """Each of TESTS with the runs it failed in (a failed case of a
+    parametrized test counts for the test), in TESTS' order."""
+    verdicts = {test: Verdict(test) for test in tests}
+    for run in runs:
+        for node_id in run.failed:
+            verdict = verdicts.get(_base_of(node_id))
+            if verdict is not None and run not in [
+                done for done, _ in verdict.failed_in
+            ]:
+                verdict.failed_in.append((run, node_id))
+    return list(verdicts.values())
 
 
 def verdict_line(
     verdict: Verdict,
     runs: int,
+    seed: int,
     command: Sequence[str],
     env_arguments: Sequence[str],
     root: Path,
 ) -> str:
     """`path::test: passed 4 of 5 runs; failed when run after X (order seed S);
     rerun with: COMMAND`, for the first run it failed in."""
-    failing = verdict.failed_in[0]
-    position = failing.order.index(verdict.test)
-    context = (
-        f"after {failing.order[position - 1]}"
-        if position
-        else "first, without the rest of the selection"
-    )
+    failing, node_id = verdict.failed_in[0]
+    position = failing.order.index(node_id)
+    if failing.kind == "alone":
+        context = "alone"
+    elif position:
+        context = f"after {failing.order[position - 1]}"
+    else:
+        context = "first of its file"
+    seeds = [] if failing.kind == "alone" else [f"order seed {seed}"]
+    if failing.new_process:
+        context += " in a new process"
+        seeds.append(f"PYTHONHASHSEED={failing.hash_seed}")
     replay = replay_arguments(
-        command, env_arguments, root, failing.order[: position + 1], failing.seed
+        command, env_arguments, root, failing.order[: position + 1], failing.hash_seed
     )
+    where = f" ({', '.join(seeds)})" if seeds else ""
     return (
         f"{verdict.test}: passed {runs - len(verdict.failed_in)} of {runs} runs; "
-        f"failed when run {context} (order seed {failing.seed}); "
-        f"rerun with: {shlex.join(replay)}"
+        f"failed when run {context}{where}; rerun with: {shlex.join(replay)}"
     )
-
-
-def stressed_tests(
-    change_set: git.ChangeSet, settings: config.Config, root: Path
-) -> list[str]:
-    """The new and changed tests of CHANGE_SET, as node ids; none without a
-    before side, where every test would be new."""
-    if not change_set.has_before_side:
-        return []
-    before = collected_files_of(settings, root, change_set.before_rev)
-    after = collected_files_of(settings, root, change_set.after_rev)
-    files = read_changed_test_files(change_set, before.is_test_file, after.is_test_file)
-    return new_and_changed_tests(files)
 
 
 def stress_new_tests(
@@ -235,18 +274,16 @@ def stress_new_tests(
     command: Sequence[str],
     env_arguments: Sequence[str],
     *,
+    tests: Sequence[str] | None = None,
     seed: int | None = None,
 ) -> int:
-    """Run the change's new and changed tests stress-new - 1 more times;
-    1 when one of them failed in a run, else 0."""
+    """Run the change's new and changed tests (TESTS, when already known)
+    stress-new - 1 more times; 1 when one of them failed in a run, else 0."""
     runs = settings.tox_changed_tests.stress_new
     if runs < 2:
         return 0
-    tests = [
-        test
-        for test in stressed_tests(change_set, settings, root)
-        if _passable_to_tox(test)
-    ]
+    if tests is None:
+        tests = stressed_tests(change_set, settings, root)
     if not tests:
         if not change_set.has_before_side:
             print(
@@ -261,33 +298,21 @@ def stress_new_tests(
         print(f"{HOOK_ID}: stress-new: not run again: {prior.describe()}")
         return 0 if prior.passed else 1
     seed = random.randint(1, LARGEST_SEED) if seed is None else seed
-    planned = plan_runs(tests, runs, seed)
     print(
         f"{HOOK_ID}: stress-new: running {len(tests)} new or changed test(s) "
-        f"{len(planned)} more time(s), reversed then shuffled (order seed {seed}; "
-        "the selection run was run 1):"
+        f"{runs - 1} more time(s): alone, then with the tests of their files "
+        f"reversed and shuffled (order seed {seed}; the selection run, which "
+        "ran them last, was run 1):"
     )
     for test in tests:
         print(f"  {test}")
     sys.stdout.flush()
-    verdicts = {test: Verdict(test) for test in tests}
-    broken_runs = []
-    for run in planned:
-        result = run_in_env(command, env_arguments, root, run.order, run.seed)
-        for test in result.failed:
-            verdicts[test].failed_in.append(run)
-        if result.returncode != 0 and not result.failed:
-            broken_runs.append((run, result))
-    blocked = [verdict for verdict in verdicts.values() if verdict.failed_in]
-    for verdict in blocked:
-        print(verdict_line(verdict, runs, command, env_arguments, root))
-    for run, result in broken_runs:
-        print(
-            f"{HOOK_ID}: stress-new: run {run.number} (order seed {run.seed}) "
-            f"ended with exit code {result.returncode} without a failed test; "
-            f"its output ends: {_last_line(result.output)}"
-        )
-    passed = not blocked and not broken_runs
+    try:
+        results = run_stress(command, env_arguments, root, tests, runs, seed)
+    except StressNotRun as error:
+        print(error)
+        return 1
+    passed = _report(results, tests, runs, seed, command, env_arguments, root)
     test_runs.remember(root, HOOK_ID, tree, remembered_as, tests, passed=passed)
     if passed:
         print(
@@ -304,6 +329,61 @@ def stress_new_tests(
     return 1
 
 
+def _report(
+    results: StressResults,
+    tests: Sequence[str],
+    runs: int,
+    seed: int,
+    command: Sequence[str],
+    env_arguments: Sequence[str],
+    root: Path,
+) -> bool:
+    """Print what the stress runs found; True when nothing blocks."""
+    if results.collection_failed:
+        print(
+            f"{HOOK_ID}: stress-new: pytest could not collect the files of the new "
+            "tests in the stress run, though the selection run did; run "
+            f"{shlex.join([*command, *env_arguments])} to see why"
+        )
+        return False
+    for test in results.missing:
+        print(
+            f"{test}: stress-new: not collected by the stress run (the tox "
+            "command deselects it?); not stressed"
+        )
+    blocked = [
+        verdict for verdict in verdicts_of(tests, results.runs) if verdict.failed_in
+    ]
+    for verdict in blocked:
+        print(verdict_line(verdict, runs, seed, command, env_arguments, root))
+    stressed = set(tests)
+    broken = [
+        run
+        for run in results.runs
+        if run.verdict != "passed"
+        and (run.verdict != "failed" or not run.failed)
+        and not any(_base_of(node_id) in stressed for node_id in run.failed)
+    ]
+    for run in broken:
+        print(
+            f"{HOOK_ID}: stress-new: run {run.number} ({run.kind}, order seed {seed}) "
+            f"ended as {run.verdict} without a failed new test; replay it with: "
+            f"{shlex.join(replay_arguments(command, env_arguments, root, run.order, run.hash_seed))}"
+        )
+    for run in results.runs:
+        others = [node for node in run.failed if _base_of(node) not in stressed]
+        for node_id in others:
+            position = run.order.index(node_id)
+            before = f", after {run.order[position - 1]}" if position else ", first"
+            print(
+                f"{node_id}: stress-new: note: failed in run {run.number} "
+                f"({run.kind}{before}, order seed {seed}); it is not new or "
+                "changed, so it does not block; if a new test ran before it, that "
+                "test may leave state behind"
+            )
+    return not blocked and not broken
+
+
 def _passable_to_tox(test: str) -> bool:
     """tox cannot take a name that is not valid UTF-8 (tox_runner says so for
     the selection, which then runs whole); such a test is not stressed."""
@@ -316,8 +396,3 @@ def _passable_to_tox(test: str) -> bool:
         )
         return False
     return True
-
-
-def _last_line(output: str) -> str:
-    lines = output.strip().splitlines()
-    return lines[-1] if lines else "no output"

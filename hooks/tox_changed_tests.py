@@ -84,7 +84,12 @@ def run_changed_tests(
     command = tox_command(root, hook_settings.runner)
     env_arguments = ["-e", hook_settings.env] if hook_settings.env else []
     run_whole_suite_for_unpassable_names(selection)
-    selectors = None if selection.everything else selection.selectors()
+    stressed = stress_new.stressed_tests(change_set, settings, root)
+    selectors = (
+        None
+        if selection.everything
+        else stress_new.new_tests_last(selection.selectors(), stressed)
+    )
     tree = git.working_tree_id()
     prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
     if prior is not None:
@@ -92,7 +97,13 @@ def run_changed_tests(
         if not prior.passed:
             return 1
         return stress_new.stress_new_tests(
-            change_set, settings, root, command, env_arguments, seed=stress_seed
+            change_set,
+            settings,
+            root,
+            command,
+            env_arguments,
+            tests=stressed,
+            seed=stress_seed,
         )
     check_posargs(command, env_arguments, root)
     if selectors is None:
@@ -135,7 +146,13 @@ def run_changed_tests(
     if returncode != 0:
         return 1
     return stress_new.stress_new_tests(
-        change_set, settings, root, command, env_arguments, seed=stress_seed
+        change_set,
+        settings,
+        root,
+        command,
+        env_arguments,
+        tests=stressed,
+        seed=stress_seed,
     )
 
 

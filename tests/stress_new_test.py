@@ -38,6 +38,9 @@ BASE = {
 REGISTRY = CAUSES[0]
 DETERMINISTIC = [cause for cause in CAUSES if not cause.by_chance]
 BY_CHANCE = [cause for cause in CAUSES if cause.by_chance]
+# An order seed whose shuffled run 4 is test_log_keeps_entries,
+# test_log_starts_empty, test_log_is_a_list.
+SHUFFLED_POLLUTER_FIRST = 2
 VERDICT = re.compile(r"^(\S+): passed (\d+) of (\d+) runs; ", re.MULTILINE)
 
 
@@ -94,19 +97,68 @@ def test_each_flaky_test_blocks_and_no_stable_twin_does(project, capfd):
     assert len(blocked) == len(DETERMINISTIC)
 
 
-def test_flaky_tests_by_chance_block_over_enough_runs(project, capfd):
-    """Clock and unseeded randomness fail half of all runs whatever the order:
-    over 21 runs both pass every time with a chance of 2 in a million."""
-    for cause in BY_CHANCE:
-        stage(
-            (cause.flaky_path, cause.flaky_source),
-            (cause.stable_path, cause.stable_source),
-        )
+def test_unseeded_randomness_blocks_over_enough_runs(project, capfd):
+    """Each forked run draws new random seeds, as a new process would. A test
+    that fails in half of all draws fails in 2 to 18 of the 20 stress runs but
+    with a chance of 4 in 10,000; forks repeating their parent's draw would
+    fail in all of them or none."""
+    randomness = next(cause for cause in BY_CHANCE if "random" in cause.name)
+    stage(
+        (randomness.flaky_path, randomness.flaky_source),
+        (randomness.stable_path, randomness.stable_source),
+    )
 
     assert stress(project, 21, seed=5) == 1
 
     blocked = verdicts(capfd.readouterr().out)
-    assert sorted(blocked) == sorted(cause.flaky_test for cause in BY_CHANCE)
+    assert list(blocked) == [randomness.flaky_test]
+    passed, runs = blocked[randomness.flaky_test]
+    assert runs == 21 and 3 <= passed <= 19
+
+
+def test_the_runs_are_alone_reversed_then_shuffled_the_last_in_a_new_process(
+    project,
+):
+    stage(
+        (
+            "tests/test_a.py",
+            "def test_old():\n    assert True\n\n\n"
+            "def test_new_one():\n    assert True\n\n\n"
+            "def test_after():\n    assert True\n\n\n"
+            "def test_new_two():\n    assert True\n",
+        ),
+    )
+    tests = ["tests/test_a.py::test_new_one", "tests/test_a.py::test_new_two"]
+    command = tox_command(project, None)
+
+    results = stress_new.run_stress(command, ["-e", "py"], project, tests, 6, 40)
+    again = stress_new.run_stress(command, ["-e", "py"], project, tests, 6, 40)
+
+    runs = results.runs
+    assert [(run.number, run.kind) for run in runs] == [
+        (2, "alone"),
+        (2, "alone"),
+        (3, "reversed"),
+        (4, "shuffled"),
+        (5, "shuffled"),
+        (6, "shuffled"),
+    ]
+    assert [run.order for run in runs[:2]] == [(tests[0],), (tests[1],)]
+    # reversed up to the last new test it holds: what runs after cannot matter
+    assert runs[2].order == (tests[1], "tests/test_a.py::test_after", tests[0])
+    for run in runs[3:]:
+        assert set(run.order) <= {
+            *tests,
+            "tests/test_a.py::test_old",
+            "tests/test_a.py::test_after",
+        }
+        assert run.order[-1] in tests and set(tests) <= set(run.order)
+    assert [run.new_process for run in runs] == [False] * 5 + [True]
+    assert [run.hash_seed for run in runs] == ["40"] * 5 + ["41"]
+    assert all(run.verdict == "passed" and not run.failed for run in runs)
+    assert [run.order for run in again.runs] == [run.order for run in runs]
+    assert len({run.order for run in runs[3:]}) > 1
+    assert results.missing == [] and not results.collection_failed
 
 
 def test_a_flaky_new_test_blocks_the_commit_with_a_replay_command(project, capfd):
@@ -175,6 +227,83 @@ def test_a_failed_stress_run_is_run_again_in_a_later_attempt(project, capfd):
     assert later.returncode == 1, later.stdout + later.stderr
     assert "stress-new: running 2 new or changed test(s)" in later.stdout
     assert f"{REGISTRY.flaky_test}: passed " in later.stdout
+
+
+def test_the_selection_runs_the_files_of_new_tests_last(project, capfd):
+    stage(
+        ("calc.py", "def add(a, b):\n    return b + a\n"),
+        ("tests/test_aaa.py", "def test_new():\n    assert True\n"),
+    )
+
+    assert tox_changed_tests.main(["--stress-new", "2"]) == 0
+
+    output = capfd.readouterr().out
+    ran = re.findall(r"^(tests/test_\w+\.py) \.", output, re.MULTILINE)
+    assert ran == ["tests/test_calc.py", "tests/test_aaa.py"]
+    assert "every new or changed test passed 2 of 2 runs" in output
+
+
+def test_an_old_test_failing_after_a_new_one_is_noted_not_blocked(project, capfd):
+    write(
+        "tests/test_log.py",
+        "LOG = []\n\n\ndef test_log_starts_empty():\n    assert LOG == []\n",
+    )
+    add(".")
+    commit("log")
+    stage(
+        (
+            "tests/test_log.py",
+            "LOG = []\n\n\ndef test_log_starts_empty():\n    assert LOG == []\n\n\n"
+            "def test_log_keeps_entries():\n    LOG.append(1)\n    assert LOG == [1]\n\n\n"
+            "def test_log_is_a_list():\n    assert isinstance(LOG, list)\n",
+        )
+    )
+
+    assert stress(project, 4, seed=SHUFFLED_POLLUTER_FIRST) == 0
+
+    output = capfd.readouterr().out
+    assert (
+        "tests/test_log.py::test_log_starts_empty: stress-new: note: failed in run 4 "
+        "(shuffled, after tests/test_log.py::test_log_keeps_entries, order seed "
+        f"{SHUFFLED_POLLUTER_FIRST}); it is not new or changed, so it does not block"
+    ) in output
+    assert "every new or changed test passed 4 of 4 runs" in output
+
+
+def test_a_tox_env_without_pytest_says_the_stress_runs_could_not_be_made(
+    project, capfd
+):
+    stage(
+        ("tox.ini", TOX_INI.replace("pytest -p no:cacheprovider", "python -c pass")),
+        ("tests/test_new.py", "def test_new():\n    assert True\n"),
+    )
+
+    assert stress(project, 5, seed=1) == 1
+
+    output = capfd.readouterr().out
+    assert (
+        "tox-changed-tests: stress-new: the tox env did not run pytest with "
+        "testwarden's stress plugin ("
+    ) in output
+    assert "must run pytest and pass {posargs} to it" in output
+
+
+def test_a_tox_command_running_pytest_xdist_is_stressed_in_one_process(project, capfd):
+    stage(
+        (
+            "tox.ini",
+            TOX_INI.replace("deps = pytest", "deps = pytest\n    pytest-xdist").replace(
+                "pytest -p", "pytest -n 2 -p"
+            ),
+        ),
+        (REGISTRY.flaky_path, REGISTRY.flaky_source),
+    )
+    subprocess.run([*tox_command(project, None), "-e", "py", "--notest"], check=True)
+
+    assert stress(project, 3, seed=1) == 1
+
+    blocked = verdicts(capfd.readouterr().out)
+    assert blocked == {REGISTRY.flaky_test: (2, 3)}
 
 
 def test_a_change_without_new_or_changed_tests_runs_nothing_more(project, capfd):
@@ -263,48 +392,39 @@ def test_all_files_has_no_new_tests_to_stress(repo, capsys):
     )
 
 
-def test_orders_are_reversed_then_shuffled_by_file_from_the_seed():
-    tests = ["a.py::t1", "a.py::t2", "a.py::t3", "b.py::t1", "b.py::t2"]
-
-    planned = stress_new.plan_runs(tests, 5, seed=40)
-
-    assert [run.number for run in planned] == [2, 3, 4, 5]
-    assert [run.seed for run in planned] == [40, 41, 42, 43]
-    assert planned[0].order == tuple(reversed(tests))
-    for run in planned[1:]:
-        assert sorted(run.order) == tests
-        files = [test.partition("::")[0] for test in run.order]
-        assert files == sorted(files, key=files.index)  # each file's tests together
-    assert stress_new.plan_runs(tests, 5, seed=40) == planned
-    assert len({run.order for run in planned[1:]}) > 1
-    assert stress_new.plan_runs(tests, 1, seed=40) == []
-
-
-def test_parametrized_cases_and_a_rootdir_below_the_repository_count(repo):
-    write("sub/pytest.ini", "[pytest]\n")
+def test_parametrized_cases_and_a_rootdir_below_the_repository_count(repo, use_tox):
     write(
-        "sub/tests/test_p.py",
-        "import pytest\n\n\n@pytest.mark.parametrize('n', [1, 2])\n"
-        "def test_p(n):\n    assert n == 1\n\n\n"
-        "class TestC:\n    def test_m(self):\n        assert True\n\n\n"
-        "def test_not_stressed():\n    assert False\n",
+        "tox.ini",
+        TOX_INI.replace("commands =", "changedir = sub\ncommands =").replace(
+            "{posargs:tests}", "{posargs}"
+        ),
     )
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "tests"],
-        cwd=repo / "sub",
-        capture_output=True,
-        text=True,
+    write("sub/pytest.ini", "[pytest]\n")
+    write("sub/tests/test_q.py", "def test_q():\n    assert True\n")
+    add(".")
+    commit("project")
+    stage(
+        (
+            "sub/tests/test_p.py",
+            "import pytest\n\n\n@pytest.mark.parametrize('n', [1, 2])\n"
+            "def test_p(n):\n    assert n == 1\n\n\n"
+            "class TestC:\n    def test_m(self):\n        assert True\n",
+        )
     )
-    tests = [
-        "sub/tests/test_p.py::test_p",
-        "sub/tests/test_p.py::TestC::test_m",
-        "sub/tests/test_q.py::test_q",
-    ]
+    tests = ["sub/tests/test_p.py::test_p", "sub/tests/test_p.py::TestC::test_m"]
 
-    failed, reported = stress_new.outcomes_of(ran.stdout, tests)
+    results = stress_new.run_stress(
+        tox_command(repo, None), ["-e", "py"], repo, tests, 3, 7
+    )
 
-    assert failed == {"sub/tests/test_p.py::test_p"}
-    assert reported == set(tests[:2])
+    alone = results.runs[0]
+    assert alone.order == (
+        "sub/tests/test_p.py::test_p[1]",
+        "sub/tests/test_p.py::test_p[2]",
+    )
+    assert alone.failed == ("sub/tests/test_p.py::test_p[2]",)
+    failing = stress_new.verdicts_of(tests, results.runs)
+    assert [len(verdict.failed_in) for verdict in failing] == [2, 0]
 
 
 def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
@@ -355,16 +475,51 @@ def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
     )
 
 
-def test_a_test_failing_first_is_said_to_fail_without_the_rest(tmp_path):
-    run = stress_new.PlannedRun(
-        3, 12, ("tests/test_a.py::test_b", "tests/test_a.py::test_a")
+def stress_run(kind, order, failed, *, new_process=False, hash_seed="12"):
+    return stress_new.StressRun(
+        3, kind, tuple(order), tuple(failed), "failed", 0.1, hash_seed, new_process
     )
-    verdict = stress_new.Verdict("tests/test_a.py::test_b", [run])
 
-    line = stress_new.verdict_line(verdict, 5, ["tox"], ["-e", "py"], tmp_path)
+
+def test_a_test_failing_first_of_its_file_is_said_so(tmp_path):
+    test = "tests/test_a.py::test_b"
+    run = stress_run("shuffled", [test, "tests/test_a.py::test_a"], [test])
+    verdict = stress_new.Verdict(test, [(run, test)])
+
+    line = stress_new.verdict_line(verdict, 5, 12, ["tox"], ["-e", "py"], tmp_path)
 
     assert line == (
-        "tests/test_a.py::test_b: passed 4 of 5 runs; failed when run first, "
-        "without the rest of the selection (order seed 12); rerun with: tox -e py "
-        f"--hashseed 12 -- -p no:randomly {tmp_path / 'tests/test_a.py'}::test_b"
+        "tests/test_a.py::test_b: passed 4 of 5 runs; failed when run first of "
+        "its file (order seed 12); rerun with: tox -e py --hashseed 12 -- -p "
+        f"no:randomly {tmp_path / 'tests/test_a.py'}::test_b"
+    )
+
+
+def test_a_test_failing_alone_or_in_a_new_process_is_said_so(tmp_path):
+    test = "tests/test_a.py::test_b[x]"
+    alone = stress_run("alone", [test], [test], hash_seed="9")
+    fresh = stress_run(
+        "shuffled", ["tests/test_a.py::test_a", test], [test], new_process=True
+    )
+
+    lines = [
+        stress_new.verdict_line(
+            stress_new.Verdict("tests/test_a.py::test_b", [(run, test)]),
+            5,
+            11,
+            ["tox"],
+            [],
+            tmp_path,
+        )
+        for run in (alone, fresh)
+    ]
+
+    assert lines[0].startswith(
+        "tests/test_a.py::test_b: passed 4 of 5 runs; failed when run alone; "
+        f"rerun with: tox --hashseed 9 -- -p no:randomly '{tmp_path}/tests/test_a.py::test_b[x]'"
+    )
+    assert lines[1].startswith(
+        "tests/test_a.py::test_b: passed 4 of 5 runs; failed when run after "
+        "tests/test_a.py::test_a in a new process (order seed 11, PYTHONHASHSEED=12); "
+        "rerun with: tox --hashseed 12 -- -p no:randomly "
     )

@@ -1,0 +1,284 @@
+"""The pytest plugin stress-new loads into the consumer's tox environment.
+
+Standard library and pytest only, so the environment needs nothing new:
+tox-changed-tests puts this directory on PYTHONPATH, names the plugin in
+PYTEST_PLUGINS and writes a plan (a JSON file named by
+TESTWARDEN_STRESS_PLAN). The tox run collects the files of the new and
+changed tests; then, instead of pytest's run of them, this plugin runs the
+planned runs one after another, each in a fresh forked child of the
+collected session (testwarden_forked), so no run sees the module state
+another run left (files it left, it does see, as a later pytest run would):
+
+  "alone"     each stressed test alone, one child per test
+  "reversed"  the tests of their files, files and tests in reverse order
+  "shuffled"  the same, files and tests shuffled from the order seed
+              (random.Random(seed + run number))
+
+A child draws new random numbers: the random module reseeds itself in a
+forked child (os.register_at_fork), as at the start of a new process.
+(numpy's global generator does not; the run in a new process draws anew.)
+
+An ordered run stops after the last stressed test it holds: what would run
+after it cannot change its outcome. The last planned run runs in a new
+pytest process with another PYTHONHASHSEED (a fork keeps its parent's, and
+set and dict order of strings depends on it); it is plan mode "order": that
+process runs exactly the given node ids in the given order.
+
+The results (a JSON file named by the plan) say, for each run, the order it
+ran in and the node ids that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+from testwarden_forked import ForkedRun, run_forked
+
+PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
+WALL_LIMIT_SECONDS = 600.0  # a run that hangs is stopped and counts as failed
+
+
+def _plan() -> dict | None:
+    plan_file = os.environ.get(PLAN_VARIABLE)
+    if not plan_file:
+        return None
+    with open(plan_file, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+PLAN = _plan()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    """The runs are ours to make: pytest-xdist, if the tox command asks for
+    it, would spread the session over workers."""
+    if PLAN is None:
+        return
+    if hasattr(config.option, "dist"):
+        config.option.dist = "no"
+        config.option.numprocesses = None
+
+
+def _stressed_items(items: list, tests: list[str]) -> dict[str, list]:
+    """Each stressed test -> its collected items (a parametrized test has one
+    per case). pytest names node ids relative to its rootdir, which may lie
+    below the repository root the tests are named from."""
+    found: dict[str, list] = {test: [] for test in tests}
+    for item in items:
+        path, _, name = item.nodeid.partition("::")
+        base = f"{path}::{name.partition('[')[0]}"
+        for test in tests:
+            if test == base or test.endswith(f"/{base}"):
+                found[test].append(item)
+    return found
+
+
+def _location(item) -> str:
+    """The item as a node id with an absolute path: what the host can give
+    back to tox to replay an order, from any directory."""
+    _, _, name = item.nodeid.partition("::")
+    return f"{item.path}::{name}"
+
+
+def _by_file(items: list) -> dict[str, list]:
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(str(item.path), []).append(item)
+    return files
+
+
+def _ordered(items: list, kind: str, shuffler: random.Random) -> list:
+    files = _by_file(items)
+    names = list(files)
+    if kind == "reversed":
+        return [item for name in reversed(names) for item in reversed(files[name])]
+    shuffler.shuffle(names)
+    order = []
+    for name in names:
+        file_items = list(files[name])
+        shuffler.shuffle(file_items)
+        order.extend(file_items)
+    return order
+
+
+def _until_last_stressed(order: list, stressed: set) -> list:
+    last = max(index for index, item in enumerate(order) if item in stressed)
+    return order[: last + 1]
+
+
+def _planned_runs(plan: dict, by_test: dict[str, list], items: list) -> list[dict]:
+    """Runs 2..RUNS (run 1 was the selection run) as {number, kind, items}."""
+    stressed = {item for found in by_test.values() for item in found}
+    if not stressed:
+        return []
+    files = {str(item.path) for item in stressed}
+    file_items = [item for item in items if str(item.path) in files]
+    runs = []
+    for number in range(2, plan["runs"] + 1):
+        if number == 2:
+            runs += [
+                {"number": 2, "kind": "alone", "items": found}
+                for found in by_test.values()
+                if found
+            ]
+            continue
+        kind = "reversed" if number == 3 else "shuffled"
+        order = _ordered(file_items, kind, random.Random(plan["seed"] + number))
+        runs.append(
+            {
+                "number": number,
+                "kind": kind,
+                "items": _until_last_stressed(order, stressed),
+            }
+        )
+    return runs
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Plan mode "order": run exactly the planned node ids, in their order."""
+    if PLAN is None or PLAN["mode"] != "order":
+        return
+    by_location = {_location(item): item for item in items}
+    ordered = [by_location[name] for name in PLAN["order"] if name in by_location]
+    kept = set(ordered)
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = ordered
+
+
+FAILED_IN_ORDER_RUN: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:
+    if PLAN is not None and PLAN["mode"] == "order" and report.failed:
+        if report.nodeid not in FAILED_IN_ORDER_RUN:
+            FAILED_IN_ORDER_RUN.append(report.nodeid)
+
+
+def pytest_sessionfinish(session) -> None:
+    if PLAN is not None and PLAN["mode"] == "order":
+        with open(PLAN["results"], "w", encoding="utf-8") as stream:
+            json.dump({"failed": FAILED_IN_ORDER_RUN}, stream)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """Plan mode "stress": the planned runs take the place of pytest's run."""
+    if PLAN is None or PLAN["mode"] != "stress":
+        return None
+    results: dict = {
+        "hash_seed": os.environ.get("PYTHONHASHSEED", ""),
+        "collection_failed": bool(session.testsfailed),
+        "missing": [],
+        "runs": [],
+    }
+    if not session.testsfailed:
+        _stop_coverage()
+        by_test = _stressed_items(session.items, PLAN["tests"])
+        results["missing"] = [test for test, found in by_test.items() if not found]
+        planned = _planned_runs(PLAN, by_test, session.items)
+        with tempfile.TemporaryDirectory(prefix="testwarden-stress-") as scratch:
+            results["runs"] = _run(session, planned, scratch)
+    with open(PLAN["results"], "w", encoding="utf-8") as stream:
+        json.dump(results, stream)
+    return True
+
+
+def _stop_coverage() -> None:
+    """The tox command may run pytest under coverage: the runs need none, and
+    its tracer would slow every one of them down."""
+    try:
+        import coverage
+    except ImportError:
+        return
+    current = coverage.Coverage.current()
+    if current is not None:
+        current.stop()
+
+
+def _run(session, planned: list[dict], scratch: str) -> list[dict]:
+    fresh = planned[-1] if planned and planned[-1]["number"] >= 3 else None
+    forked = [
+        ForkedRun(
+            key=str(index),
+            items=run["items"],
+            wall_limit=WALL_LIMIT_SECONDS,
+            tear_down=True,
+            run_all=True,
+            failures_file=os.path.join(scratch, f"{index}.failed"),
+        )
+        for index, run in enumerate(planned)
+        if run is not fresh
+    ]
+    run_forked(forked, 1)  # one at a time: a run must not disturb another
+    done = []
+    for run, child in zip([run for run in planned if run is not fresh], forked):
+        done.append(_result(run, child.verdict, child.failed, child.seconds))
+    if fresh is not None:
+        done.append(_fresh_run(session, fresh, scratch))
+    return done
+
+
+def _result(run: dict, verdict: str, failed: list[str], seconds: float) -> dict:
+    return {
+        "number": run["number"],
+        "kind": run["kind"],
+        "order": [_location(item) for item in run["items"]],
+        "failed": [
+            _location(item) for item in run["items"] if item.nodeid in set(failed)
+        ],
+        "verdict": verdict,
+        "seconds": round(seconds, 3),
+        "new_process": False,
+        "hash_seed": os.environ.get("PYTHONHASHSEED", ""),
+    }
+
+
+def _fresh_run(session, run: dict, scratch: str) -> dict:
+    """RUN in a new pytest process, with the plan's other PYTHONHASHSEED and
+    this session's own arguments (the same files collected)."""
+    order = [_location(item) for item in run["items"]]
+    plan_file = os.path.join(scratch, "order-plan.json")
+    results_file = os.path.join(scratch, "order-results.json")
+    with open(plan_file, "w", encoding="utf-8") as stream:
+        json.dump({"mode": "order", "order": order, "results": results_file}, stream)
+    params = session.config.invocation_params
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "pytest", *params.args],
+            cwd=str(params.dir),
+            env={
+                **os.environ,
+                PLAN_VARIABLE: plan_file,
+                "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
+            },
+            capture_output=True,
+            text=True,
+            timeout=WALL_LIMIT_SECONDS,
+            check=False,
+        )
+        verdict = "passed" if completed.returncode == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        verdict = "timeout"
+    by_nodeid = {item.nodeid: item for item in run["items"]}
+    failed = []
+    if os.path.exists(results_file):
+        with open(results_file, encoding="utf-8") as stream:
+            failed = json.load(stream)["failed"]
+    elif verdict == "passed":
+        verdict = "error"
+    seconds = time.monotonic() - started
+    failed = [name for name in failed if name in by_nodeid]
+    result = _result(run, verdict, failed, seconds)
+    result["new_process"] = True
+    result["hash_seed"] = PLAN["fresh_hash_seed"]
+    return result
