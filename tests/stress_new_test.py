@@ -459,6 +459,24 @@ def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
     assert "of 5 runs; failed when run after" in output
     assert "rerun with: " in output
 
+    commit("a flaky test, past the hooks")
+
+    def pre_commit_run(*mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "tox-changed-tests", *mode],
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+
+    pushed = pre_commit_run("--from-ref", "HEAD~1", "--to-ref", "HEAD")
+    everything = pre_commit_run("--all-files", "--verbose")
+
+    assert pushed.returncode == 1, pushed.stdout
+    assert f"{REGISTRY.flaky_test}: passed " in pushed.stdout
+    assert everything.returncode == 0, everything.stdout
+    assert "--all-files has no before side, so no test is new" in everything.stdout
+
 
 def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
     weird = os.fsdecode(b"tests/test_\xff.py")
