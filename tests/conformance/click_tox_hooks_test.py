@@ -6,6 +6,8 @@ created once per session."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 from tests.conformance.conftest import GUARD_HOOKS, all_files_line, named_files_line
@@ -152,3 +154,55 @@ def test_mutation_gate_blocks_a_weak_test_at_push_time_stage(consumer_factory):
     ) in output, weak.text
     assert "src/click/utils.py:" + str(condition_line + 2) in output, weak.text
     assert "mutation score: 50.00%" in output, weak.text
+
+
+ORDER_DEPENDENT_TESTS = """
+
+_WRITTEN = []
+
+
+def test_utils_writes_a_line():
+    _WRITTEN.append(click.utils.make_str(b"line"))
+    assert _WRITTEN
+
+
+def test_utils_line_was_written():
+    assert _WRITTEN == ["line"]
+"""
+
+
+def test_a_new_test_passing_only_after_another_blocks_the_commit(consumer_factory):
+    click = consumer_factory("click")
+    skip = (*GUARD_HOOKS, "coverage-gate")
+    append("tests/test_utils.py", ORDER_DEPENDENT_TESTS)
+    add("tests/test_utils.py")
+    flaky = "tests/test_utils.py::test_utils_line_was_written"
+
+    refused = click.commit("two tests, one needing the other", skip=skip)
+
+    assert refused.returncode == 1, refused.text
+    output = refused.stdout + refused.stderr
+    assert "tox-changed-tests: stress-new: running 2 new or changed test(s)" in output
+    verdict = next(line for line in output.splitlines() if line.startswith(flaky))
+    assert re.match(
+        re.escape(f"{flaky}: passed ") + r"[1-3] of 5 runs; failed when run alone; ",
+        verdict,
+    ), output
+    replay = click.run(shlex.split(verdict.partition("rerun with: ")[2]), skip=())
+    assert f"FAILED {flaky}" in replay.stdout, replay.text
+
+    tests = Path("tests/test_utils.py")
+    tests.write_text(
+        tests.read_text().replace(
+            '    assert _WRITTEN == ["line"]\n',
+            '    assert click.utils.make_str(b"line") == "line"\n',
+        )
+    )
+    add("tests/test_utils.py")
+
+    accepted = click.pre_commit("tox-changed-tests", skip=skip)
+
+    assert accepted.verdict("tox-changed-tests") == "Passed", accepted.text
+    assert "every new or changed test passed 5 of 5 runs" in accepted.output(
+        "tox-changed-tests"
+    ), accepted.text
