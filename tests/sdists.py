@@ -7,6 +7,7 @@ checkout) and unpacked wherever a test wants its tree.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -28,32 +29,43 @@ def cache_directory(project_root: Path) -> Path:
 
 
 def sdist_archive(name: str, cache: Path) -> Path:
-    """The cached sdist of NAME at its pinned version, downloaded if missing."""
+    """The cached sdist of NAME at its pinned version, downloaded if missing.
+    Test workers run in parallel: the first to ask downloads it, under a file
+    lock, and the others wait for it rather than download it again."""
     version = SDIST_VERSIONS[name]
     archive = cache / f"{name}-{version}.tar.gz"
-    if not archive.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        # Into a directory of this process first: test workers run in parallel.
-        download = Path(tempfile.mkdtemp(prefix="download-", dir=cache))
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                f"{name}=={version}",
-                "-d",
-                str(download),
-            ],
-            check=True,
-        )
-        os.replace(download / archive.name, archive)
-        shutil.rmtree(download)
+    if archive.is_file():
+        return archive
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"{name}-{version}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not archive.is_file():
+            download(name, version, archive)
     return archive
+
+
+def download(name: str, version: str, archive: Path) -> None:
+    """pip's download of the sdist, moved into place whole (a reader that takes
+    no lock never sees a part of it)."""
+    partial = Path(tempfile.mkdtemp(prefix="download-", dir=archive.parent))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            f"{name}=={version}",
+            "-d",
+            str(partial),
+        ],
+        check=True,
+    )
+    os.replace(partial / archive.name, archive)
+    shutil.rmtree(partial)
 
 
 def unpack(archive: Path, destination: Path) -> Path:

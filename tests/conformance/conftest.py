@@ -2,18 +2,21 @@
 exactly as a user installs it, and real projects' sdists made into consumer
 repositories with their own configuration.
 
-Costly things happen once per session: the hook repository (a one-commit copy
-of this checkout), pre-commit's hook environment (PRE_COMMIT_HOME), the
-unpacked sdists and the tox environment of the project the tox hooks run on.
+Costly things happen once: the hook repository (a one-commit copy of this
+checkout) and pre-commit's hook environment (PRE_COMMIT_HOME) once per run,
+shared by every xdist worker; the unpacked sdists and the tox environment of
+the project the tox hooks run on once per worker.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,10 +133,30 @@ class HookRepository:
 
 
 @pytest.fixture(scope="session")
-def hook_repository(project_root, tmp_path_factory) -> HookRepository:
-    """This checkout's tracked files, as they are in the working tree, committed
-    once in a repository of their own: what pre-commit clones and installs."""
-    copy = tmp_path_factory.mktemp("testwarden-hook-repo")
+def run_directory(tmp_path_factory) -> Path:
+    """A directory every xdist worker of this run shares (each worker's own
+    base temporary directory sits in it); the run's own one without xdist."""
+    worker_base = tmp_path_factory.getbasetemp()
+    return worker_base.parent if "PYTEST_XDIST_WORKER" in os.environ else worker_base
+
+
+def built_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """TARGET, built by BUILD in the first worker that asks for it; the others
+    wait on a file lock for it to be complete, then use it as it is."""
+    with open(target.with_name(f"{target.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            partial = target.with_name(f"{target.name}.partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            build(partial)
+            partial.rename(target)
+    return target
+
+
+def commit_working_tree(project_root: Path, copy: Path) -> None:
+    """The checkout's tracked files, as they are in the working tree, committed
+    in COPY: fixed identity and dates make the commit id the same in every run."""
     listing = session_git("ls-files", "-z", cwd=project_root)
     for relative in filter(None, listing.split("\0")):
         source = project_root / relative
@@ -144,13 +167,28 @@ def hook_repository(project_root, tmp_path_factory) -> HookRepository:
     session_git("init", "--quiet", cwd=copy)
     session_git("add", "--all", cwd=copy)
     session_git("commit", "--quiet", "--no-verify", "-m", "testwarden", cwd=copy)
+
+
+@pytest.fixture(scope="session")
+def hook_repository(project_root, run_directory) -> HookRepository:
+    """This checkout committed once in a repository of its own: what pre-commit
+    clones and installs. One path for every worker, so that pre-commit, which
+    keys its environments on repository and rev, builds one for the run."""
+    copy = built_once(
+        run_directory / "testwarden-hook-repo",
+        lambda partial: commit_working_tree(project_root, partial),
+    )
     return HookRepository(copy, session_git("rev-parse", "HEAD", cwd=copy).strip())
 
 
 @pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory) -> Path:
-    """One pre-commit home for the session: the hook environment is built once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_home(run_directory) -> Path:
+    """One pre-commit home for the run, shared by every worker: the hook
+    environment is built once. pre-commit locks its store while it clones and
+    installs, so a worker that asks meanwhile waits for the environment."""
+    home = run_directory / "pre-commit-home"
+    home.mkdir(exist_ok=True)
+    return home
 
 
 @pytest.fixture(scope="session")
