@@ -35,8 +35,10 @@ import os
 import random
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 
 import pytest
 from testwarden_forked import ForkedRun, run_forked
@@ -56,6 +58,21 @@ def _plan() -> dict | None:
 PLAN = _plan()
 
 
+@dataclass
+class NewProcess:
+    """The pytest process of the last run, started while this one collects:
+    it collects too, then waits on a pipe for the order to run."""
+
+    process: subprocess.Popen
+    order_pipe: int  # our end: the order, as JSON, then closed
+    results_file: str
+    started: float
+
+
+SCRATCH = tempfile.mkdtemp(prefix="testwarden-stress-") if PLAN else ""
+NEW_PROCESS: list[NewProcess] = []
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config) -> None:
     """The runs are ours to make: pytest-xdist, if the tox command asks for
@@ -65,6 +82,36 @@ def pytest_configure(config) -> None:
     if hasattr(config.option, "dist"):
         config.option.dist = "no"
         config.option.numprocesses = None
+    if PLAN["mode"] == "stress" and PLAN["runs"] >= 3:
+        NEW_PROCESS.append(_start_new_process(config))
+
+
+def _start_new_process(config) -> NewProcess:
+    """pytest again, with this session's arguments (the same files
+    collected) and the plan's other PYTHONHASHSEED."""
+    read_end, write_end = os.pipe()
+    plan_file = os.path.join(SCRATCH, "order-plan.json")
+    results_file = os.path.join(SCRATCH, "order-results.json")
+    with open(plan_file, "w", encoding="utf-8") as stream:
+        json.dump(
+            {"mode": "order", "order_pipe": read_end, "results": results_file}, stream
+        )
+    params = config.invocation_params
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *params.args],
+        cwd=str(params.dir),
+        env={
+            **os.environ,
+            PLAN_VARIABLE: plan_file,
+            "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
+        },
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(read_end,),
+    )
+    os.close(read_end)
+    return NewProcess(process, write_end, results_file, time.monotonic())
 
 
 def _stressed_items(items: list, tests: list[str]) -> dict[str, list]:
@@ -142,16 +189,12 @@ def _planned_runs(plan: dict, by_test: dict[str, list], items: list) -> list[dic
     return runs
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """Plan mode "order": run exactly the planned node ids, in their order."""
-    if PLAN is None or PLAN["mode"] != "order":
-        return
-    by_location = {_location(item): item for item in items}
-    ordered = [by_location[name] for name in PLAN["order"] if name in by_location]
-    kept = set(ordered)
-    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-    items[:] = ordered
+def _order_from_pipe() -> list[str]:
+    """Plan mode "order": the node ids to run, once the parent has sent them
+    (nothing, when it closed the pipe without: then nothing runs)."""
+    with os.fdopen(PLAN["order_pipe"], encoding="utf-8") as pipe:
+        sent = pipe.read()
+    return json.loads(sent) if sent else []
 
 
 FAILED_IN_ORDER_RUN: list[str] = []
@@ -171,8 +214,14 @@ def pytest_sessionfinish(session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session):
-    """Plan mode "stress": the planned runs take the place of pytest's run."""
-    if PLAN is None or PLAN["mode"] != "stress":
+    """Plan mode "stress": the planned runs take the place of pytest's run.
+    Plan mode "order": pytest runs the node ids the parent sends, in order."""
+    if PLAN is None:
+        return None
+    if PLAN["mode"] == "order":
+        by_location = {_location(item): item for item in session.items}
+        order = _order_from_pipe()
+        session.items[:] = [by_location[name] for name in order if name in by_location]
         return None
     results: dict = {
         "hash_seed": os.environ.get("PYTHONHASHSEED", ""),
@@ -185,8 +234,11 @@ def pytest_runtestloop(session):
         by_test = _stressed_items(session.items, PLAN["tests"])
         results["missing"] = [test for test, found in by_test.items() if not found]
         planned = _planned_runs(PLAN, by_test, session.items)
-        with tempfile.TemporaryDirectory(prefix="testwarden-stress-") as scratch:
-            results["runs"] = _run(session, planned, scratch)
+        results["runs"] = _run(planned, SCRATCH)
+    for new_process in NEW_PROCESS:  # not needed after all: it runs nothing
+        os.close(new_process.order_pipe)
+        new_process.process.wait()
+    shutil.rmtree(SCRATCH, ignore_errors=True)
     with open(PLAN["results"], "w", encoding="utf-8") as stream:
         json.dump(results, stream)
     return True
@@ -204,7 +256,7 @@ def _stop_coverage() -> None:
         current.stop()
 
 
-def _run(session, planned: list[dict], scratch: str) -> list[dict]:
+def _run(planned: list[dict], scratch: str) -> list[dict]:
     fresh = planned[-1] if planned and planned[-1]["number"] >= 3 else None
     forked = [
         ForkedRun(
@@ -222,8 +274,8 @@ def _run(session, planned: list[dict], scratch: str) -> list[dict]:
     done = []
     for run, child in zip([run for run in planned if run is not fresh], forked):
         done.append(_result(run, child.verdict, child.failed, child.seconds))
-    if fresh is not None:
-        done.append(_fresh_run(session, fresh, scratch))
+    if fresh is not None and NEW_PROCESS:
+        done.append(_new_process_run(NEW_PROCESS.pop(), fresh))
     return done
 
 
@@ -242,43 +294,29 @@ def _result(run: dict, verdict: str, failed: list[str], seconds: float) -> dict:
     }
 
 
-def _fresh_run(session, run: dict, scratch: str) -> dict:
-    """RUN in a new pytest process, with the plan's other PYTHONHASHSEED and
-    this session's own arguments (the same files collected)."""
+def _new_process_run(new_process: NewProcess, run: dict) -> dict:
+    """RUN in the new pytest process: send it the order, wait for it."""
     order = [_location(item) for item in run["items"]]
-    plan_file = os.path.join(scratch, "order-plan.json")
-    results_file = os.path.join(scratch, "order-results.json")
-    with open(plan_file, "w", encoding="utf-8") as stream:
-        json.dump({"mode": "order", "order": order, "results": results_file}, stream)
-    params = session.config.invocation_params
     started = time.monotonic()
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "pytest", *params.args],
-            cwd=str(params.dir),
-            env={
-                **os.environ,
-                PLAN_VARIABLE: plan_file,
-                "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
-            },
-            capture_output=True,
-            text=True,
-            timeout=WALL_LIMIT_SECONDS,
-            check=False,
-        )
-        verdict = "passed" if completed.returncode == 0 else "failed"
+        with os.fdopen(new_process.order_pipe, "w", encoding="utf-8") as pipe:
+            pipe.write(json.dumps(order))
+    except BrokenPipeError:  # it ended before it could take the order
+        pass
+    try:
+        returncode = new_process.process.wait(timeout=WALL_LIMIT_SECONDS)
+        verdict = "passed" if returncode == 0 else "failed"
     except subprocess.TimeoutExpired:
+        new_process.process.kill()
+        new_process.process.wait()
         verdict = "timeout"
-    by_nodeid = {item.nodeid: item for item in run["items"]}
     failed = []
-    if os.path.exists(results_file):
-        with open(results_file, encoding="utf-8") as stream:
+    if os.path.exists(new_process.results_file):
+        with open(new_process.results_file, encoding="utf-8") as stream:
             failed = json.load(stream)["failed"]
     elif verdict == "passed":
         verdict = "error"
-    seconds = time.monotonic() - started
-    failed = [name for name in failed if name in by_nodeid]
-    result = _result(run, verdict, failed, seconds)
+    result = _result(run, verdict, failed, time.monotonic() - started)
     result["new_process"] = True
     result["hash_seed"] = PLAN["fresh_hash_seed"]
     return result
