@@ -56,6 +56,14 @@ ROOT_FILES = frozenset(
 PYTEST_DEFAULT_NORECURSEDIRS = pytest_collection.DEFAULT_NORECURSEDIRS
 COVERAGE_DEFAULT_EXCLUDE = (r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",)
 # addopts that keep tests from being collected or run.
+# Settings of our hooks in [tool.testwarden.HOOK] (or `--KEY` in the hook's
+# args) that a change may not lower: each makes a hook ask for less.
+THRESHOLD_SETTINGS = (
+    ("coverage-gate", "fail-under"),
+    ("coverage-gate", "diff-fail-under"),
+    ("mutation-gate", "fail-under"),
+    ("tox-changed-tests", "stress-new"),
+)
 HIDING_OPTIONS = ("--ignore", "--ignore-glob", "--deselect", "-k", "-m", "-p")
 PYTEST_COMMANDS = ("pytest", "py.test")
 # tox's comment (from an unescaped `#` on) and factor prefix
@@ -242,8 +250,8 @@ def _read_testwarden(
             converted = setting.default
         return GuardrailValue(PYPROJECT, line, converted)
 
-    for key in ("fail-under", "diff-fail-under"):
-        side.thresholds[f"coverage-gate.{key}"] = value("coverage-gate", key)
+    for hook_id, key in THRESHOLD_SETTINGS:
+        side.thresholds[f"{hook_id}.{key}"] = value(hook_id, key)
     # Finding ids keep forbid-mock-data's earlier table name: exemptions use them.
     for guardrail, hook_id, key, shown in (
         ("forbid-test-deletion.allow", "forbid-test-deletion", "allow", _test),
@@ -652,7 +660,7 @@ def _read_pre_commit(side: Side, text: str | None) -> None:
                 else f"{hook['id']}#{seen[hook['id']]}"
             )
             side.hooks[key] = _hook(repo, hook, loaded, text, seen[hook["id"]])
-            _coverage_gate_arguments(side, key, hook)
+            _threshold_arguments(side, key, hook)
 
 
 def _first_line(text: str, pattern: re.Pattern[str], occurrence: int = 1) -> int | None:
@@ -699,24 +707,26 @@ def _hook(
     )
 
 
-def _coverage_gate_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> None:
-    """coverage-gate's --fail-under in `args` wins over [tool.testwarden]."""
-    if key != "coverage-gate":
-        return
+def _threshold_arguments(side: Side, key: str, hook: Mapping[str, Any]) -> None:
+    """A threshold given in a hook's `args` (coverage-gate's --fail-under,
+    tox-changed-tests' --stress-new) wins over [tool.testwarden]."""
+    options = {
+        f"--{setting}" for hook_id, setting in THRESHOLD_SETTINGS if hook_id == key
+    }
     arguments = [*hook.get("args", ()), ""]
     for index, word in enumerate(arguments[:-1]):
         option, equals, value = word.partition("=")
-        if option not in ("--fail-under", "--diff-fail-under"):
+        if option not in options:
             continue
         given = value if equals else arguments[index + 1]
         try:
             threshold = float(given)
         except ValueError:
             side.problems.append(
-                f"{PRE_COMMIT_CONFIG}: coverage-gate args: {option} {given!r} is not a number"
+                f"{PRE_COMMIT_CONFIG}: {key} args: {option} {given!r} is not a number"
             )
             continue
-        side.thresholds[f"coverage-gate.{option[2:]}"] = GuardrailValue(
+        side.thresholds[f"{key}.{option[2:]}"] = GuardrailValue(
             PRE_COMMIT_CONFIG, side.hooks[key].line, threshold
         )
 

@@ -44,6 +44,10 @@ BASELINE = "mock-data.baseline"
 WEAKENS = {
     "coverage-gate.fail-under": "lowers the total coverage coverage-gate requires",
     "coverage-gate.diff-fail-under": "lowers the changed-line coverage coverage-gate requires",
+    "mutation-gate.fail-under": "lowers the mutation score mutation-gate requires",
+    "tox-changed-tests.stress-new": (
+        "runs new and changed tests fewer times in changing orders (0: never)"
+    ),
     "coverage.fail_under": "lowers the total coverage coverage.py requires",
     "pytest.--cov-fail-under": "lowers the coverage pytest-cov requires",
     "diff-cover.--fail-under": "lowers the changed-line coverage diff-cover requires",

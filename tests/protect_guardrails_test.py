@@ -277,6 +277,71 @@ def test_coverage_gate_args_lower_its_threshold(repo, capsys):
 
 
 @pytest.mark.parametrize(
+    ("table", "before", "after", "finding"),
+    [
+        (
+            "mutation-gate",
+            "fail-under = 80",
+            "fail-under = 60",
+            "pyproject.toml:2: mutation-gate.fail-under: 80 -> 60; lowers the "
+            "mutation score mutation-gate requires",
+        ),
+        (
+            "tox-changed-tests",
+            "stress-new = 5",
+            "stress-new = 0",
+            "pyproject.toml:2: tox-changed-tests.stress-new: 5 -> 0; runs new and "
+            "changed tests fewer times in changing orders (0: never)",
+        ),
+    ],
+)
+def test_lowering_mutation_gate_or_stress_new_is_weakening(
+    repo, capsys, table, before, after, finding
+):
+    committed({"pyproject.toml": f"[tool.testwarden.{table}]\n{before}\n"})
+    stage({"pyproject.toml": f"[tool.testwarden.{table}]\n{after}\n"})
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert finding in out
+
+
+def test_stress_new_in_args_lowers_it_and_a_word_there_is_named(repo, capsys):
+    hooks = "      - id: tox-changed-tests\n"
+    config = PRE_COMMIT.replace("      - id: coverage-gate\n", hooks)
+    committed({".pre-commit-config.yaml": config})
+    stage(
+        {
+            ".pre-commit-config.yaml": config.replace(
+                hooks, hooks + "        args: [--stress-new=2]\n"
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code == 1
+    assert ".pre-commit-config.yaml:6: tox-changed-tests.stress-new: 5 -> 2" in out
+
+    stage(
+        {
+            ".pre-commit-config.yaml": config.replace(
+                hooks, hooks + "        args: [--stress-new, many]\n"
+            )
+        }
+    )
+
+    exit_code, out = check(capsys)
+
+    assert exit_code != 0
+    assert (
+        ".pre-commit-config.yaml: tox-changed-tests args: --stress-new 'many' is "
+        "not a number"
+    ) in out
+
+
+@pytest.mark.parametrize(
     ("addopts", "guardrail"),
     [
         ("-ra --ignore=tests/slow", "pytest.addopts.--ignore"),
