@@ -471,11 +471,14 @@ def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
 
     pushed = pre_commit_run("--from-ref", "HEAD~1", "--to-ref", "HEAD")
     everything = pre_commit_run("--all-files", "--verbose")
+    named = pre_commit_run("--files", REGISTRY.flaky_path, "--verbose")
 
     assert pushed.returncode == 1, pushed.stdout
     assert f"{REGISTRY.flaky_test}: passed " in pushed.stdout
     assert everything.returncode == 0, everything.stdout
     assert "--all-files has no before side, so no test is new" in everything.stdout
+    assert named.returncode == 0, named.stdout
+    assert "--files has no before side, so no test is new" in named.stdout
 
 
 def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
