@@ -90,12 +90,9 @@ def run_changed_tests(
         if selection.everything
         else stress_new.new_tests_last(selection.selectors(), stressed)
     )
-    tree = git.working_tree_id()
-    prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
-    if prior is not None:
-        print(f"tox-changed-tests: not run again: {prior.describe()}")
-        if not prior.passed:
-            return 1
+
+    def stress() -> int:
+        """After a passed selection: the new and changed tests, runs 2..N."""
         return stress_new.stress_new_tests(
             change_set,
             settings,
@@ -105,6 +102,14 @@ def run_changed_tests(
             tests=stressed,
             seed=stress_seed,
         )
+
+    tree = git.working_tree_id()
+    prior = test_runs.find(root, tree, [*command, *env_arguments], selectors)
+    if prior is not None:
+        print(f"tox-changed-tests: not run again: {prior.describe()}")
+        if not prior.passed:
+            return 1
+        return stress()
     check_posargs(command, env_arguments, root)
     if selectors is None:
         print(f"tox-changed-tests: running the whole suite: {selection.everything}")
@@ -145,15 +150,7 @@ def run_changed_tests(
         return 1
     if returncode != 0:
         return 1
-    return stress_new.stress_new_tests(
-        change_set,
-        settings,
-        root,
-        command,
-        env_arguments,
-        tests=stressed,
-        seed=stress_seed,
-    )
+    return stress()
 
 
 def _coverage_of(data_directory: Path, root: Path) -> coverage.Coverage | None:

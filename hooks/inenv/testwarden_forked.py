@@ -33,6 +33,19 @@ EXIT_ERROR = 4
 POLL_SECONDS = 0.005
 
 
+def stop_coverage() -> None:
+    """The tox command may run pytest under coverage: the runs we make need
+    none, and its tracer would slow every one of them down (and, for
+    mutation-gate, take the place of ours)."""
+    try:
+        import coverage
+    except ImportError:
+        return
+    current = coverage.Coverage.current()
+    if current is not None:
+        current.stop()
+
+
 def _nothing_to_prepare() -> None:
     return None
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import testwarden_mutation_ast
-from testwarden_forked import EXIT_IMPORT_BROKEN, ForkedRun, run_forked
+from testwarden_forked import EXIT_IMPORT_BROKEN, ForkedRun, run_forked, stop_coverage
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
 OUTSIDE_TESTS = ""  # the "test" of lines run at import or collection time
@@ -161,7 +161,7 @@ def install() -> None:
         early = [name for name in planned["modules"] if name in sys.modules]
         if early:
             STATE.early[planned["path"]] = early[0]
-    _stop_coverage()
+    stop_coverage()
     sys.meta_path.insert(0, _MutatingFinder(STATE))
     STATE.tracer = _tracer(STATE)
     _ensure_tracing()
@@ -182,18 +182,6 @@ def pytest_sessionstart(session) -> None:
 
 def pytest_collectstart(collector) -> None:
     _ensure_tracing()
-
-
-def _stop_coverage() -> None:
-    """The tox command may run pytest under coverage: its tracer would slow
-    every mutant down and take the place of ours."""
-    try:
-        import coverage
-    except ImportError:
-        return
-    current = coverage.Coverage.current()
-    if current is not None:
-        current.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

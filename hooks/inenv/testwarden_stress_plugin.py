@@ -33,15 +33,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 
 import pytest
-from testwarden_forked import ForkedRun, run_forked
+from testwarden_forked import ForkedRun, run_forked, stop_coverage
 
 PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
 WALL_LIMIT_SECONDS = 600.0  # a run that hangs is stopped and counts as failed
@@ -230,7 +230,7 @@ def pytest_runtestloop(session):
         "runs": [],
     }
     if not session.testsfailed:
-        _stop_coverage()
+        stop_coverage()
         by_test = _stressed_items(session.items, PLAN["tests"])
         results["missing"] = [test for test, found in by_test.items() if not found]
         planned = _planned_runs(PLAN, by_test, session.items)
@@ -242,18 +242,6 @@ def pytest_runtestloop(session):
     with open(PLAN["results"], "w", encoding="utf-8") as stream:
         json.dump(results, stream)
     return True
-
-
-def _stop_coverage() -> None:
-    """The tox command may run pytest under coverage: the runs need none, and
-    its tracer would slow every one of them down."""
-    try:
-        import coverage
-    except ImportError:
-        return
-    current = coverage.Coverage.current()
-    if current is not None:
-        current.stop()
 
 
 def _run(planned: list[dict], scratch: str) -> list[dict]:
