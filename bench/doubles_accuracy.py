@@ -106,6 +106,7 @@ RULE_CATEGORY = {
     "fake-data-library": FAKE_LIBRARY,
     "mocked-service": FAKE_LIBRARY,
     "monkeypatch-stub": DOUBLE,
+    "hand-written-double": DOUBLE,
     "mock-data-file": LITERAL,
 }
 # fabricated-fixture: the evidence in the message decides the category.

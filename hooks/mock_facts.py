@@ -13,7 +13,9 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from hooks.mock_doubles import canned_class
 from hooks.mock_rules import (
+    HAND_WRITTEN_DOUBLE,
     MOCK_OBJECT,
     MODULE_SCOPE,
     MONKEYPATCH_STUB,
@@ -56,7 +58,13 @@ class LineFacts:
     """What one parsed test file holds, line by line; see the module docstring."""
 
     def __init__(
-        self, module: ast.Module, source: bytes, path: str, values: ModuleValues
+        self,
+        module: ast.Module,
+        source: bytes,
+        path: str,
+        values: ModuleValues,
+        *,
+        test_code: bool = False,
     ) -> None:
         self.path = path
         self.values = values
@@ -88,6 +96,8 @@ class LineFacts:
         root = _Scope(MODULE_SCOPE, None, values.names, frozenset({"monkeypatch"}))
         for statement in module.body:
             self._visit(statement, root)
+        if test_code:
+            self._find_doubles(module)
 
     def findings(self) -> list[Finding]:
         return list(self._findings.values())
@@ -316,6 +326,43 @@ class LineFacts:
             function=scope.qualname,
         )
         self._patch_targets.pop()
+
+    def _find_doubles(self, module: ast.Module) -> None:
+        """Classes of test code that stand in for a real collaborator
+        (hooks.mock_doubles); the whole class is the finding's span."""
+        raisers = frozenset(
+            name
+            for name, function in self.values.functions.items()
+            if function.body
+            and all(isinstance(node, ast.Raise) for node in function.body)
+        )
+        for qualname, cls, names in _classes(
+            module.body, MODULE_SCOPE, self.values.names
+        ):
+            double = canned_class(cls, names, self.values.is_literal, raisers)
+            if double is not None:
+                self._add(
+                    cls,
+                    HAND_WRITTEN_DOUBLE,
+                    double.what,
+                    double.instead,
+                    function=qualname,
+                )
+
+
+def _classes(
+    body: list[ast.stmt], qualname: str, names: Names
+) -> Iterator[tuple[str, ast.ClassDef, Names]]:
+    """Every class BODY defines, at any depth, with its qualified name and the
+    names in force where it is defined."""
+    for node in own_nodes(body):
+        if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
+            inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
+        if isinstance(node, ast.ClassDef):
+            yield inner, node, names
+            yield from _classes(node.body, inner, names)
+        elif isinstance(node, FUNCTIONS):
+            yield from _classes(node.body, inner, names.inner(node))
 
 
 def _qualify(scope: _Scope, name: str) -> str:

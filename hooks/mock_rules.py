@@ -15,6 +15,7 @@ MOCKED_SERVICE = "mocked-service"
 FABRICATED_FIXTURE = "fabricated-fixture"
 MONKEYPATCH_STUB = "monkeypatch-stub"
 MOCK_DATA_FILE = "mock-data-file"
+HAND_WRITTEN_DOUBLE = "hand-written-double"
 MODULE_SCOPE = "<module>"
 
 REAL_OBJECT = (
