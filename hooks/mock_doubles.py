@@ -107,21 +107,31 @@ def canned_class(
     """
     if _never_a_double(cls, names):
         return None
-    methods = []
-    for statement in _body(cls.body):
-        if isinstance(statement, _FUNCTIONS):
-            methods.append(statement)
-        elif not _is_class_data(statement, is_literal):
-            return None
+    body = _body(cls.body)
+    methods = [statement for statement in body if isinstance(statement, _FUNCTIONS)]
+    method_names = frozenset(method.name for method in methods)
+    if not all(
+        _is_class_data(statement, is_literal, method_names)
+        for statement in body
+        if not isinstance(statement, _FUNCTIONS)
+    ):
+        return None
     judged = [method for method in methods if method.name != "__init__"]
     if not judged or all(_is_property(method, names) for method in judged):
         return None
     if all(method.name.startswith("__") for method in judged):
         return None
-    shapes = [_Method(method, names, is_literal, raisers).shape() for method in judged]
+    state = _declared_state(body, methods, is_literal)
+    shapes = [
+        _Method(method, names, is_literal, raisers, state).shape() for method in judged
+    ]
     if None in shapes or set(shapes) == {"nothing"}:
         return None
     parts = sorted({shape for shape in shapes if shape != "nothing"})
+    if parts == ["returns"] and _subclasses(cls, names):
+        # Filling a hook of a base class (a custom type's `get_col_spec`) looks
+        # the same as overriding real behaviour; only the base could tell.
+        return None
     what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
     shown = ", ".join(f"`{method.name}`" for method in judged[:3])
     more = ", ..." if len(judged) > 3 else ""
@@ -150,7 +160,12 @@ def _alternative(cls: ast.ClassDef, methods: list[Function], records: bool) -> s
 
 
 def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
-    if cls.name.startswith("Test") or cls.decorator_list or cls.keywords:
+    if (
+        cls.name.startswith("Test")
+        or cls.name.endswith(("Test", "Tests"))
+        or cls.decorator_list
+        or cls.keywords
+    ):
         return True
     if any(
         isinstance(node, _FUNCTIONS) and node.name.startswith("test")
@@ -166,6 +181,10 @@ def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
     return False
 
 
+def _subclasses(cls: ast.ClassDef, names: Names) -> bool:
+    return any(names.resolve_or_written(base) != "object" for base in cls.bases)
+
+
 def _body(body: list[ast.stmt]) -> list[ast.stmt]:
     """BODY without its docstring, `pass` and `...`."""
     return [statement for statement in body if not _does_nothing(statement)]
@@ -177,28 +196,76 @@ def _does_nothing(statement: ast.stmt) -> bool:
     )
 
 
-def _is_class_data(statement: ast.stmt, is_literal: Callable[[ast.expr], bool]) -> bool:
+def _is_class_data(
+    statement: ast.stmt,
+    is_literal: Callable[[ast.expr], bool],
+    method_names: frozenset[str],
+) -> bool:
     """A class attribute bound to a literal or to names (exception types), or a
     nested class."""
     if isinstance(statement, ast.ClassDef):
         return True
     if isinstance(statement, ast.AnnAssign):
-        return statement.value is None or _is_data(statement.value, is_literal)
+        return statement.value is None or _is_data(
+            statement.value, is_literal, method_names
+        )
     if isinstance(statement, ast.Assign):
-        return _is_data(statement.value, is_literal)
+        return _is_data(statement.value, is_literal, method_names)
     return False
 
 
-def _is_data(value: ast.expr, is_literal: Callable[[ast.expr], bool]) -> bool:
+def _is_data(
+    value: ast.expr,
+    is_literal: Callable[[ast.expr], bool],
+    method_names: frozenset[str],
+) -> bool:
     if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_data(element, is_literal) for element in value.elts)
+        return all(
+            _is_data(element, is_literal, method_names) for element in value.elts
+        )
     if isinstance(value, ast.Attribute):
-        return _is_data(value.value, is_literal)
+        return _is_data(value.value, is_literal, method_names)
     # A bare name is an exception type or a constant; a method alias
-    # (`__iadd__ = fake_op`) is not data.
+    # (`__iadd__ = fake_op`) makes the class more than data and methods.
     if isinstance(value, ast.Name):
-        return value.id[:1].isupper()
+        return value.id not in method_names
     return is_literal(value)
+
+
+def _declared_state(
+    body: list[ast.stmt],
+    methods: list[Function],
+    is_literal: Callable[[ast.expr], bool],
+) -> frozenset[str]:
+    """The attributes a double keeps its record in: bound in the class body
+    (`calls = []`, `was_acked = False`) or set to a literal in __init__. A
+    method that fills any other attribute (a mapped class's `children`) is the
+    class's own behaviour, not a record."""
+    declared = {
+        target.id
+        for statement in body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        for target in (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+        )
+        if isinstance(target, ast.Name)
+    }
+    for method in methods:
+        if method.name != "__init__" or not method.args.args:
+            continue
+        receiver = method.args.args[0].arg
+        for node in ast.walk(method):
+            if isinstance(node, ast.Assign) and is_literal(node.value):
+                declared.update(
+                    target.attr
+                    for target in node.targets
+                    if isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == receiver
+                )
+    return frozenset(declared)
 
 
 def _is_property(method: Function, names: Names) -> bool:
@@ -218,8 +285,10 @@ class _Method:
         names: Names,
         is_literal: Callable[[ast.expr], bool],
         raisers: frozenset[str],
+        state: frozenset[str],
     ) -> None:
         self.method = method
+        self.state = state
         self.names = names
         self.is_literal = is_literal
         self.raisers = raisers
@@ -313,9 +382,9 @@ class _Method:
             return all(self._is_record_target(element) for element in target.elts)
         if isinstance(target, ast.Name):
             return target.id in self.outer_names
-        if isinstance(target, (ast.Attribute, ast.Subscript)):
-            return self._on_receiver(target.value)
-        return False
+        if isinstance(target, ast.Subscript):
+            return self._in_state(target.value)
+        return self._in_state(target)
 
     def _call(self, call: ast.Call) -> bool:
         if isinstance(call.func, ast.Name) and call.func.id in self.raisers:
@@ -336,7 +405,7 @@ class _Method:
 
     def _records_into(self, receiver: ast.expr) -> bool:
         """Self's state, or a list or set of the enclosing test (not an argument)."""
-        if self._on_receiver(receiver):
+        if self._in_state(receiver):
             return True
         return (
             isinstance(receiver, ast.Name)
@@ -344,6 +413,18 @@ class _Method:
             and receiver.id not in self.canned_locals
             and self.names.resolve(receiver) is None
         )
+
+    def _in_state(self, node: ast.expr) -> bool:
+        """`self.X` (or `self.X[...]`, `self.X.Y`) for a declared attribute X."""
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == self.receiver
+            ):
+                return node.attr in self.state
+            node = node.value
+        return False
 
     def _on_receiver(self, node: ast.expr) -> bool:
         while isinstance(node, (ast.Attribute, ast.Subscript)):

@@ -10,7 +10,8 @@ Verdicts on fixtures are drawn from these facts in hooks.mock_fixtures.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from hooks.mock_doubles import canned_class
@@ -97,7 +98,8 @@ class LineFacts:
         for statement in module.body:
             self._visit(statement, root)
         if test_code:
-            self._find_doubles(module)
+            for double in hand_written_doubles(module, path, values):
+                self._findings.setdefault((double.line, double.rule), double)
 
     def findings(self) -> list[Finding]:
         return list(self._findings.values())
@@ -327,42 +329,74 @@ class LineFacts:
         )
         self._patch_targets.pop()
 
-    def _find_doubles(self, module: ast.Module) -> None:
-        """Classes of test code that stand in for a real collaborator
-        (hooks.mock_doubles); the whole class is the finding's span."""
-        raisers = frozenset(
-            name
-            for name, function in self.values.functions.items()
-            if function.body
-            and all(isinstance(node, ast.Raise) for node in function.body)
-        )
-        for qualname, cls, names in _classes(
-            module.body, MODULE_SCOPE, self.values.names
-        ):
-            double = canned_class(cls, names, self.values.is_literal, raisers)
-            if double is not None:
-                self._add(
-                    cls,
+
+def hand_written_doubles(
+    module: ast.Module, path: str, values: ModuleValues
+) -> list[Finding]:
+    """The classes of a test file that stand in for a real collaborator
+    (hooks.mock_doubles); a finding spans its whole class. Needs no mock
+    evidence in the file: a double is plain Python."""
+    raisers = frozenset(
+        name
+        for name, function in values.functions.items()
+        if function.body and all(isinstance(node, ast.Raise) for node in function.body)
+    )
+    found = []
+    module_names = values.names
+    for qualname, cls, names in _classes(
+        module.body, MODULE_SCOPE, lambda: module_names
+    ):
+        double = canned_class(cls, names(), values.is_literal, raisers)
+        if double is not None:
+            found.append(
+                Finding(
+                    path,
+                    cls.lineno,
                     HAND_WRITTEN_DOUBLE,
+                    qualname,
                     double.what,
                     double.instead,
-                    function=qualname,
+                    end_line=cls.end_lineno or cls.lineno,
                 )
+            )
+    return found
 
 
 def _classes(
-    body: list[ast.stmt], qualname: str, names: Names
-) -> Iterator[tuple[str, ast.ClassDef, Names]]:
+    body: list[ast.stmt], qualname: str, names: Callable[[], Names]
+) -> Iterator[tuple[str, ast.ClassDef, Callable[[], Names]]]:
     """Every class BODY defines, at any depth, with its qualified name and the
-    names in force where it is defined."""
-    for node in own_nodes(body):
+    names in force where it is defined (worked out only when asked for: most
+    functions define no class). Statements only: no class hides in an
+    expression."""
+    for node in body:
         if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
             inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
         if isinstance(node, ast.ClassDef):
             yield inner, node, names
             yield from _classes(node.body, inner, names)
         elif isinstance(node, FUNCTIONS):
-            yield from _classes(node.body, inner, names.inner(node))
+            yield from _classes(node.body, inner, _inner_names(names, node))
+        else:
+            for block in _blocks(node):
+                yield from _classes(block, qualname, names)
+
+
+def _inner_names(outer: Callable[[], Names], function: Function) -> Callable[[], Names]:
+    return functools.cache(lambda: outer().inner(function))
+
+
+def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists nested in a compound statement (if, for, with, try, match)."""
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(statement, field, None)
+        if isinstance(block, list):
+            yield block
+    for inner in (
+        *getattr(statement, "handlers", ()),
+        *getattr(statement, "cases", ()),
+    ):
+        yield inner.body
 
 
 def _qualify(scope: _Scope, name: str) -> str:
