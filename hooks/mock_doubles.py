@@ -28,18 +28,17 @@ from hooks.python_source import Names
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Bases (by their last name) of classes that declare a type, not stand in for one.
 _NOT_DOUBLE_BASES = frozenset(
     {
-        "typing.Protocol",
-        "typing_extensions.Protocol",
-        "abc.ABC",
-        "typing.TypedDict",
-        "typing_extensions.TypedDict",
-        "typing.NamedTuple",
-        "enum.Enum",
-        "enum.IntEnum",
-        "enum.StrEnum",
-        "enum.Flag",
+        "Protocol",
+        "ABC",
+        "TypedDict",
+        "NamedTuple",
+        "Enum",
+        "IntEnum",
+        "StrEnum",
+        "Flag",
         "type",
         "Exception",
         "BaseException",
@@ -173,10 +172,8 @@ def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
     ):
         return True
     for base in cls.bases:
-        dotted = names.resolve_or_written(base) or ""
-        if dotted in _NOT_DOUBLE_BASES or dotted.endswith(_EXCEPTION_SUFFIXES):
-            return True
-        if dotted.rsplit(".", 1)[-1] in ("Protocol", "ABC", "TypedDict", "NamedTuple"):
+        written = (names.resolve_or_written(base) or "").rsplit(".", 1)[-1]
+        if written in _NOT_DOUBLE_BASES or written.endswith(_EXCEPTION_SUFFIXES):
             return True
     return False
 

@@ -610,3 +610,153 @@ def test_a_test_file_that_does_not_parse_blocks_in_every_mode(repo, capsys, mode
         "tests/test_broken.py:1: cannot check this test file for mock data: does not "
         "parse: invalid syntax\n" in output
     )
+
+
+# A test that makes the file worth reading (monkeypatch) without mock data.
+SETS_ENV = "\n\ndef test_env(monkeypatch):\n    monkeypatch.setenv('MODE', 'test')\n"
+RESPONSE_DOUBLE = """\
+class MockResponse:
+    def __init__(self, status_code):
+        self.status_code = status_code
+
+    def json(self):
+        return {"ok": True}
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise RuntimeError("bad status")
+"""
+
+
+def test_a_hand_written_double_blocks_and_names_the_real_alternative(repo, capsys):
+    stage({"tests/test_client.py": RESPONSE_DOUBLE + SETS_ENV})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_client.py:1: hand-written-double: class `MockResponse` is a "
+        "hand-written double: its methods (`json`, `raise_for_status`) only raise and "
+        "return canned values; use instead: a real local server the test starts "
+        "(http.server in a thread) serving committed responses"
+    )
+
+
+def test_a_spy_that_records_calls_is_a_double_and_observing_is_the_alternative(
+    repo, capsys
+):
+    spy = (
+        "from app.queue import Queue\n\n\n"
+        "def test_ack(monkeypatch):\n"
+        "    acked = []\n\n"
+        "    class AckingQueue(Queue):\n"
+        "        was_closed = False\n\n"
+        "        def ack(self, tag):\n"
+        "            acked.append(tag)\n\n"
+        "        def close(self):\n"
+        "            self.was_closed = True\n\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_queue.py": spy, "app/queue.py": "class Queue:\n    pass\n"})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_queue.py:7: hand-written-double: class `AckingQueue` is a "
+        "hand-written double: its methods (`ack`, `close`) only record their calls; "
+        "use instead: a subclass of the real class that calls super() and observes, "
+        "or the real object's own state after the call"
+    )
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        pytest.param(
+            "class Transport(BaseTransport):\n"
+            "    events = []\n\n"
+            "    def close(self):\n"
+            "        self.events.append('close')\n"
+            "        super().close()\n",
+            id="a subclass that observes and delegates",
+        ),
+        pytest.param(
+            "class Reader(typing.Protocol):\n"
+            "    def read(self):\n"
+            "        raise NotImplementedError\n",
+            id="a Protocol",
+        ),
+        pytest.param(
+            "class Refused(ConnectionError):\n"
+            "    def reason(self):\n"
+            "        raise ValueError('refused')\n",
+            id="an exception",
+        ),
+        pytest.param(
+            "class Conn:\n"
+            "    @property\n"
+            "    def encoding(self):\n"
+            "        return 'utf-8'\n",
+            id="only properties",
+        ),
+        pytest.param(
+            "class Resource(BaseResource):\n    def setup(self):\n        pass\n",
+            id="a subclass filling a hook with pass",
+        ),
+        pytest.param(
+            "class MyType(UserDefinedType):\n"
+            "    def get_col_spec(self):\n"
+            "        return 'BAR'\n",
+            id="a subclass filling a hook with a literal",
+        ),
+        pytest.param(
+            "class Money:\n    def __str__(self):\n        return '1 EUR'\n",
+            id="a value object with only dunders",
+        ),
+        pytest.param(
+            "class Node(Entity):\n"
+            "    def append(self, node):\n"
+            "        self.children.append(node)\n",
+            id="a method filling state the class does not declare",
+        ),
+        pytest.param(
+            "class Config:\n    def __init__(self, path):\n        self.path = path\n",
+            id="only __init__",
+        ),
+        pytest.param(
+            "class TestResolver:\n    def resolve(self):\n        return None\n",
+            id="a test class",
+        ),
+    ],
+)
+def test_classes_that_are_not_doubles_pass(repo, capsys, definition):
+    source = "import typing\n\n\n" + definition + SETS_ENV
+    stage({"tests/test_shapes.py": source})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_class_holding_a_mock_is_a_mock_object_not_a_double(repo, capsys):
+    source = (
+        "from unittest.mock import Mock\n\n\n"
+        "class Pool:\n"
+        "    def __init__(self):\n"
+        "        self.instance = Mock()\n\n"
+        "    def producer(self):\n"
+        "        return self.instance\n"
+    )
+    stage({"tests/test_pool.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    rules = [line.split(": ")[1] for line in output.splitlines() if ": " in line]
+    assert "hand-written-double" not in rules
+    assert "tests/test_pool.py:6: mock-object: `Mock`" in output
+
+
+def test_a_double_shaped_class_outside_test_code_is_not_judged(repo, capsys):
+    stage({"app/responses.py": RESPONSE_DOUBLE + SETS_ENV})
+
+    assert run(capsys) == (0, "")
