@@ -106,12 +106,16 @@ _EVIDENCE = tuple(
         r"import pytest as",
         r"onkey[Pp]atch",
         r"testwarden",
+        r"MockTransport\b",
     )
 )
 
 
 def may_contain_mock_data(source: bytes) -> bool:
-    """False only for a file in which analyse() cannot find anything."""
+    """False only for a file in which analyse() cannot find anything, except
+    a hand-written double in a test file that shows no other sign of faking:
+    reading those costs precision (value objects given to the code under test
+    look the same) for little recall (see docs/hooks/forbid-mock-data.md)."""
     for match in _IMPORT_STATEMENT.finditer(source):
         before = source[source.rfind(b"\n", 0, match.start()) + 1 : match.start()]
         # `import mock` starts a statement; `from x import mock` does not.

@@ -98,7 +98,10 @@ class LineFacts:
         for statement in module.body:
             self._visit(statement, root)
         if test_code:
-            for double in hand_written_doubles(module, path, values):
+            for double in [
+                *transport_handlers(module, path, values),
+                *hand_written_doubles(module, path, values),
+            ]:
                 self._findings.setdefault((double.line, double.rule), double)
 
     def findings(self) -> list[Finding]:
@@ -360,6 +363,97 @@ def hand_written_doubles(
                 )
             )
     return found
+
+
+_TRANSPORT_DOUBLE = (
+    "a real local server the test starts (the app under test in a thread, or "
+    "http.server) serving committed responses, reached through a real transport"
+)
+
+
+def transport_handlers(
+    module: ast.Module, path: str, values: ModuleValues
+) -> list[Finding]:
+    """Functions and classes of a test file that answer requests in place of a
+    server: handed to a `MockTransport` (httpx's, or one like it), or
+    subclassing one. What they return is canned, whatever it is computed from."""
+    handed: set[str] = set()
+    subclasses = {
+        node.name
+        for node in ast.walk(module)
+        if isinstance(node, ast.ClassDef)
+        and any(_is_mock_transport(base, values) for base in node.bases)
+    }
+    scopes = [
+        module,
+        *(node for node in ast.walk(module) if isinstance(node, FUNCTIONS)),
+    ]
+    for scope in scopes:
+        # `app = App()` then `MockTransport(app)`, within one function.
+        made_by: dict[str, str] = {}
+        calls = []
+        for node in own_nodes(scope.body):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+            ):
+                made_by.update(
+                    (target.id, node.value.func.id)
+                    for target in node.targets
+                    if isinstance(target, ast.Name)
+                )
+            elif isinstance(node, ast.Call) and _is_mock_transport(node.func, values):
+                calls.append(node)
+        for call in calls:
+            for argument in [
+                *call.args[:1],
+                *(
+                    keyword.value
+                    for keyword in call.keywords
+                    if keyword.arg == "handler"
+                ),
+            ]:
+                if isinstance(argument, ast.Call):
+                    argument = argument.func
+                if isinstance(argument, ast.Name):
+                    handed.add(made_by.get(argument.id, argument.id))
+    found = []
+    for qualname, definition in _definitions(module.body, MODULE_SCOPE):
+        if definition.name in subclasses or definition.name in handed:
+            kind = "class" if isinstance(definition, ast.ClassDef) else "function"
+            found.append(
+                Finding(
+                    path,
+                    definition.lineno,
+                    HAND_WRITTEN_DOUBLE,
+                    qualname,
+                    f"{kind} `{definition.name}` answers requests with canned "
+                    "responses in place of a server (a MockTransport handler)",
+                    _TRANSPORT_DOUBLE,
+                    end_line=definition.end_lineno or definition.lineno,
+                )
+            )
+    return found
+
+
+def _is_mock_transport(node: ast.expr, values: ModuleValues) -> bool:
+    written = values.names.resolve_or_written(node) or ""
+    return written.rsplit(".", 1)[-1] == "MockTransport"
+
+
+def _definitions(
+    body: list[ast.stmt], qualname: str
+) -> Iterator[tuple[str, Function | ast.ClassDef]]:
+    """Every function and class BODY defines, at any depth, with its qualified name."""
+    for node in body:
+        if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
+            inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
+            yield inner, node
+            yield from _definitions(node.body, inner)
+        else:
+            for block in _blocks(node):
+                yield from _definitions(block, qualname)
 
 
 def _classes(

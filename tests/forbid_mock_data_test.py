@@ -760,3 +760,43 @@ def test_a_double_shaped_class_outside_test_code_is_not_judged(repo, capsys):
     stage({"app/responses.py": RESPONSE_DOUBLE + SETS_ENV})
 
     assert run(capsys) == (0, "")
+
+
+def test_mock_transport_handlers_are_doubles_and_a_same_named_variable_is_not(
+    repo, capsys
+):
+    source = (
+        "import httpx\n\n\n"
+        "def hello(request):\n"
+        "    return httpx.Response(200, text=request.url.path)\n\n\n"
+        "class App:\n"
+        "    def __call__(self, request):\n"
+        "        return httpx.Response(401)\n\n\n"
+        "class Recorder(httpx.BaseTransport):\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n\n\n"
+        "def test_auth():\n"
+        "    app = App()\n"
+        "    assert httpx.Client(transport=httpx.MockTransport(app)).get('/')\n\n\n"
+        "def test_hello():\n"
+        "    app = Recorder('other')\n"
+        "    assert httpx.Client(transport=httpx.MockTransport(hello)).get('/')\n"
+    )
+    stage({"tests/test_http.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[:2] == [
+        "tests/test_http.py:4: hand-written-double: function `hello` answers requests "
+        "with canned responses in place of a server (a MockTransport handler); use "
+        "instead: a real local server the test starts (the app under test in a "
+        "thread, or http.server) serving committed responses, reached through a "
+        "real transport",
+        "tests/test_http.py:8: hand-written-double: class `App` answers requests with "
+        "canned responses in place of a server (a MockTransport handler); use "
+        "instead: a real local server the test starts (the app under test in a "
+        "thread, or http.server) serving committed responses, reached through a "
+        "real transport",
+    ]
+    assert "Recorder" not in output
