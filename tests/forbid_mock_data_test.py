@@ -800,3 +800,35 @@ def test_mock_transport_handlers_are_doubles_and_a_same_named_variable_is_not(
         "real transport",
     ]
     assert "Recorder" not in output
+
+
+def test_a_lambda_handing_back_the_tests_own_value_or_a_hand_advanced_clock_is_a_stub(
+    repo, capsys
+):
+    source = (
+        "import time\n\n"
+        "from app import package\n\n\n"
+        "def test_read(monkeypatch):\n"
+        "    read_data = 'Name: demo'\n"
+        "    monkeypatch.setattr(package.Wheel, 'read', lambda _: read_data)\n\n\n"
+        "def test_timeout(monkeypatch):\n"
+        "    clock = [0.0]\n"
+        "    monkeypatch.setattr(time, 'monotonic', lambda: clock[0])\n"
+        "    clock[0] += 5\n\n\n"
+        "def test_real(monkeypatch):\n"
+        "    monkeypatch.setattr(package, 'load', lambda path: package.parse(path))\n"
+    )
+    stage({"tests/test_package.py": source, "app/package.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_package.py:8: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "the project's own `app.package.Wheel.read` with a lambda returning "
+        "`read_data`",
+        "tests/test_package.py:13: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "`time.monotonic` with a lambda returning `clock[0]`",
+    ]
+    assert ":17:" not in output
