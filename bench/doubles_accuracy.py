@@ -115,6 +115,7 @@ FIXTURE_EVIDENCE = (
     ("fake-data library", FAKE_LIBRARY),
     ("fakes a service", FAKE_LIBRARY),
     ("patches code with a stub", DOUBLE),
+    ("with a hand-written double", DOUBLE),
 )
 # When one unit holds findings of several categories, the first listed wins.
 PRIORITY = (DOUBLE, MOCK_OBJECT, FAKE_LIBRARY, LITERAL)

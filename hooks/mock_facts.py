@@ -98,7 +98,13 @@ class LineFacts:
         for statement in module.body:
             self._visit(statement, root)
         if test_code:
+            injections = (
+                module_injections(module, path, values)
+                if b"sys.modules" in source
+                else []
+            )
             for double in [
+                *injections,
                 *transport_handlers(module, path, values),
                 *hand_written_doubles(module, path, values),
             ]:
@@ -435,6 +441,65 @@ def transport_handlers(
                 )
             )
     return found
+
+
+_MODULE_INJECTION = (
+    "the real module installed in the test environment (a test dependency), or "
+    "pytest.importorskip when it is optional"
+)
+
+
+def module_injections(
+    module: ast.Module, path: str, values: ModuleValues
+) -> list[Finding]:
+    """Stand-in modules a test file puts into `sys.modules` (an assignment or
+    `monkeypatch.setitem(sys.modules, ...)`): any import of that name then gets
+    the stand-in instead of the real module."""
+    found = []
+    scopes: list[tuple[str, list[ast.stmt]]] = [(MODULE_SCOPE, module.body)]
+    scopes += [
+        (qualname, definition.body)
+        for qualname, definition in _definitions(module.body, MODULE_SCOPE)
+        if isinstance(definition, FUNCTIONS)
+    ]
+    for qualname, body in scopes:
+        for node in own_nodes(body):
+            injected = _injected_module(node, values)
+            if injected is not None:
+                found.append(
+                    Finding(
+                        path,
+                        node.lineno,
+                        HAND_WRITTEN_DOUBLE,
+                        qualname,
+                        f"puts a stand-in for {injected} into `sys.modules`",
+                        _MODULE_INJECTION,
+                        end_line=node.end_lineno or node.lineno,
+                    )
+                )
+    return found
+
+
+def _injected_module(node: ast.AST, values: ModuleValues) -> str | None:
+    """What module NODE replaces in sys.modules, shown for the message."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Subscript)
+                and values.resolve(target.value) == "sys.modules"
+            ):
+                name = constant_string(target.slice)
+                return f"`{name}`" if name else f"`{ast.unparse(target.slice)}`"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setitem"
+        and len(node.args) == 3
+        and values.resolve(node.args[0]) == "sys.modules"
+    ):
+        name = constant_string(node.args[1])
+        return f"`{name}`" if name else f"`{ast.unparse(node.args[1])}`"
+    return None
 
 
 def _is_mock_transport(node: ast.expr, values: ModuleValues) -> bool:

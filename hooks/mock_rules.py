@@ -217,6 +217,7 @@ FIXTURE_EVIDENCE = {
     FAKE_DATA_LIBRARY: "builds its value with a fake-data library",
     MOCKED_SERVICE: "fakes a service instead of using a real one",
     MONKEYPATCH_STUB: "patches code with a stub returning literals",
+    HAND_WRITTEN_DOUBLE: "stands in for real code with a hand-written double",
 }
 
 

@@ -832,3 +832,50 @@ def test_a_lambda_handing_back_the_tests_own_value_or_a_hand_advanced_clock_is_a
         "`time.monotonic` with a lambda returning `clock[0]`",
     ]
     assert ":17:" not in output
+
+
+def test_a_stand_in_put_into_sys_modules_is_a_double(repo, capsys):
+    source = (
+        "import sys\nimport types\n\n\n"
+        "def test_gevent(monkeypatch):\n"
+        "    sys.modules['gevent'] = types.ModuleType('gevent')\n"
+        "    monkeypatch.setitem(sys.modules, 'eventlet', types.ModuleType('e'))\n"
+        "    monkeypatch.delitem(sys.modules, 'greenlet')\n"
+    )
+    stage({"tests/test_green.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:3]]
+    assert found == [
+        "tests/test_green.py:6: hand-written-double: puts a stand-in for `gevent` "
+        "into `sys.modules`",
+        "tests/test_green.py:7: hand-written-double: puts a stand-in for `eventlet` "
+        "into `sys.modules`",
+        f"forbid-mock-data: 2 finding(s) in the staged change ({forbid_mock_data.GUIDELINE})",
+    ]
+
+
+def test_a_fixture_that_builds_a_double_is_fabricated_by_it(repo, capsys):
+    source = (
+        "import pytest\n\n\n"
+        "@pytest.fixture\n"
+        "def keyring():\n"
+        "    class FailKeyring:\n"
+        "        def get_password(self, system, user):\n"
+        "            raise RuntimeError('fail!')\n\n"
+        "    return FailKeyring()\n"
+    )
+    stage({"tests/conftest.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/conftest.py:4: fabricated-fixture: fixture `keyring` stands in for "
+        "real code with a hand-written double (line 6)",
+        "tests/conftest.py:6: hand-written-double: class `FailKeyring` is a "
+        "hand-written double: its methods (`get_password`) only raise",
+    ]
