@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from hooks.mock_doubles import canned_class
@@ -104,6 +104,7 @@ class LineFacts:
                 else []
             )
             for double in [
+                *hand_patches(module, path, values, self.fixture_names),
                 *injections,
                 *transport_handlers(module, path, values),
                 *hand_written_doubles(module, path, values),
@@ -478,6 +479,95 @@ def module_injections(
                     )
                 )
     return found
+
+
+def hand_patches(
+    module: ast.Module,
+    path: str,
+    values: ModuleValues,
+    fixture_names: Iterable[str] = (),
+) -> list[Finding]:
+    """Code patched by plain assignment in a test function (`module.sleep =
+    noop`, `client.get = lambda url: response`): the same stub as through
+    monkeypatch.setattr, and nothing undoes it. A lambda handing back another
+    fixture of the file is judged by that fixture (it may be a mock object)."""
+    found = []
+    for qualname, function in _definitions(module.body, MODULE_SCOPE):
+        if not isinstance(function, FUNCTIONS):
+            continue
+        # The test's own object, and mocks the function makes (patching a
+        # mock's attribute is part of the mock), are not code being patched.
+        receivers = {"self", "cls", *_mock_variables(function, values)}
+        other_fixtures = {
+            argument.arg
+            for argument in function.args.args
+            if argument.arg in fixture_names
+        }
+        for node in own_nodes(function.body):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target, value in _assigned_pairs(node):
+                if isinstance(value, ast.Call) or (
+                    isinstance(value, ast.Lambda)
+                    and isinstance(value.body, ast.Name)
+                    and value.body.id in other_fixtures
+                ):
+                    continue  # an object set as data, or another fixture's value
+                stub = _patched_attribute(target, receivers) and values.stub(
+                    value, function
+                )
+                if stub:
+                    found.append(
+                        Finding(
+                            path,
+                            node.lineno,
+                            MONKEYPATCH_STUB,
+                            qualname,
+                            f"`{ast.unparse(target)} = ...` replaces code with {stub}",
+                            "let the real code run on real inputs; to change "
+                            "configuration, set it (monkeypatch.setenv, a config "
+                            "file in tmp_path)",
+                            end_line=node.end_lineno or node.lineno,
+                        )
+                    )
+    return found
+
+
+def _mock_variables(function: Function, values: ModuleValues) -> set[str]:
+    """Names FUNCTION binds to an object a mock-object library makes."""
+    made = set()
+    for node in own_nodes(function.body):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            callee = values.resolve(node.value.func)
+            found = library_of(callee) if callee else None
+            if found and found[1].rule == MOCK_OBJECT:
+                made.update(
+                    target.id for target in node.targets if isinstance(target, ast.Name)
+                )
+    return made
+
+
+def _assigned_pairs(node: ast.Assign) -> Iterator[tuple[ast.expr, ast.expr]]:
+    """(target, value) for each name an assignment binds, `a, b = x, y` paired up."""
+    for target in node.targets:
+        if (
+            isinstance(target, ast.Tuple)
+            and isinstance(node.value, ast.Tuple)
+            and len(target.elts) == len(node.value.elts)
+        ):
+            yield from zip(target.elts, node.value.elts)
+        else:
+            yield target, node.value
+
+
+def _patched_attribute(target: ast.expr, receivers: set[str]) -> bool:
+    """An attribute of something other than the test's own object."""
+    if not isinstance(target, ast.Attribute):
+        return False
+    root = target.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id not in receivers
 
 
 def _injected_module(node: ast.AST, values: ModuleValues) -> str | None:

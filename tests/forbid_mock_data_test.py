@@ -879,3 +879,66 @@ def test_a_fixture_that_builds_a_double_is_fabricated_by_it(repo, capsys):
         "tests/conftest.py:6: hand-written-double: class `FailKeyring` is a "
         "hand-written double: its methods (`get_password`) only raise",
     ]
+
+
+def test_code_patched_by_plain_assignment_is_a_stub_unless_it_hands_back_a_fixture(
+    repo, capsys
+):
+    source = (
+        "import pytest\n\n"
+        "from app import worker\n\n\n"
+        "def noop(*args, **kwargs):\n"
+        "    pass\n\n\n"
+        "@pytest.fixture\n"
+        "def repository(tmp_path):\n"
+        "    return worker.Repository(tmp_path)\n\n\n"
+        "@pytest.fixture\n"
+        "def sleepless():\n"
+        "    old_sleep, worker.sleep = worker.sleep, noop\n"
+        "    yield\n"
+        "    worker.sleep = old_sleep\n\n\n"
+        "@pytest.fixture\n"
+        "def settings(repository):\n"
+        "    settings = worker.Settings()\n"
+        "    settings.create_repository = lambda: repository\n"
+        "    return settings\n\n\n"
+        "class TestWorker:\n"
+        "    def setup_method(self):\n"
+        "        self.handler = lambda event: None\n"
+    )
+    stage({"tests/test_worker.py": source, "app/worker.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_worker.py:15: fabricated-fixture: fixture `sleepless` patches code "
+        "with a stub returning literals (line 17)",
+        "tests/test_worker.py:17: monkeypatch-stub: `worker.sleep = ...` replaces code "
+        "with the stub `noop`, which only returns fixed values or raises",
+    ]
+    assert "forbid-mock-data: 2 finding(s)" in output
+
+
+def test_setting_data_or_a_mocks_attribute_by_assignment_is_not_a_hand_patch(
+    repo, capsys
+):
+    source = (
+        "from unittest import mock\n\n"
+        "from app import models\n\n\n"
+        "class Child:\n"
+        "    name = 'x'\n\n\n"
+        "def test_parent():\n"
+        "    parent = models.Parent()\n"
+        "    parent.child = Child()\n"
+        "    dialect = mock.Mock()\n"
+        "    dialect.is_disconnect = lambda *args: True\n"
+    )
+    stage({"tests/test_models.py": source, "app/models.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "monkeypatch-stub" not in output
