@@ -148,6 +148,23 @@ _SHAPE_TEXT = {
 }
 
 
+def always_raises(body: list[ast.stmt]) -> bool:
+    """Whether BODY (a docstring aside) ends in a raise on every path: `raise
+    X`, or a try whose body and handlers all do."""
+    body = _body(body)
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return len(body) == 1
+    return (
+        len(body) == 1
+        and isinstance(last, ast.Try)
+        and always_raises(last.body)
+        and all(always_raises(handler.body) for handler in last.handlers)
+    )
+
+
 def _alternative(cls: ast.ClassDef, methods: list[Function], records: bool) -> str:
     method_names = {method.name.lstrip("_") for method in methods}
     for known, instead in _ALTERNATIVES:

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from hooks.mock_doubles import canned_class
+from hooks.mock_doubles import always_raises, canned_class
 from hooks.mock_rules import (
     HAND_WRITTEN_DOUBLE,
     MOCK_OBJECT,
@@ -349,7 +349,7 @@ def hand_written_doubles(
     raisers = frozenset(
         name
         for name, function in values.functions.items()
-        if function.body and all(isinstance(node, ast.Raise) for node in function.body)
+        if always_raises(function.body)
     )
     found = []
     module_names = values.names

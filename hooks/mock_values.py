@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import builtins
 
+from hooks.mock_doubles import always_raises, canned_class
 from hooks.python_source import Names, module_names, own_nodes
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -84,7 +85,9 @@ class ModuleValues:
             return None
         if isinstance(value, ast.Name):
             definition = self.definition(value.id, function)
-            if isinstance(definition, ast.ClassDef) and self._is_stub_class(definition):
+            if isinstance(definition, ast.ClassDef) and (
+                self._is_stub_class(definition) or self._is_double(definition)
+            ):
                 return f"the stand-in class `{value.id}`"
             if isinstance(definition, FUNCTIONS) and self._is_stub_function(definition):
                 return (
@@ -119,8 +122,27 @@ class ModuleValues:
         if isinstance(node, ast.Expr):
             return isinstance(node.value, ast.Constant)
         if isinstance(node, ast.Return):
-            return node.value is None or self.is_fixed_value(node.value)
+            return (
+                node.value is None
+                or self.is_fixed_value(node.value)
+                or self._makes_double(node.value)
+            )
         return False
+
+    def _makes_double(self, value: ast.expr) -> bool:
+        """An instance of a hand-written double the module defines."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return False
+        cls = self.classes.get(value.func.id)
+        return cls is not None and self._is_double(cls)
+
+    def _is_double(self, cls: ast.ClassDef) -> bool:
+        raisers = frozenset(
+            name
+            for name, function in self.functions.items()
+            if always_raises(function.body)
+        )
+        return canned_class(cls, self.names, self.is_literal, raisers) is not None
 
     def _is_stub_class(self, cls: ast.ClassDef) -> bool:
         members = [

@@ -942,3 +942,45 @@ def test_setting_data_or_a_mocks_attribute_by_assignment_is_not_a_hand_patch(
     assert code == 1
     assert "mock-object" in output
     assert "monkeypatch-stub" not in output
+
+
+def test_a_factory_of_a_double_is_a_stub_and_raising_through_a_helper_is_raising(
+    repo, capsys
+):
+    source = (
+        "from app import auth\n\n\n"
+        "def _raise_home_key_error():\n"
+        "    try:\n"
+        "        raise KeyError('HOME')\n"
+        "    except KeyError:\n"
+        "        raise KeyError('uid not found')\n\n\n"
+        "class MockResponse:\n"
+        "    def json(self):\n"
+        "        return {'audience': 'fake-aud'}\n\n\n"
+        "def test_token(monkeypatch):\n"
+        "    class FailKeyring:\n"
+        "        @staticmethod\n"
+        "        def get_password(system, username):\n"
+        "            _raise_home_key_error()\n\n"
+        "    def make_session():\n"
+        "        return MockResponse()\n\n"
+        "    monkeypatch.setattr(auth, 'keyring', FailKeyring)\n"
+        "    monkeypatch.setattr(auth, 'make_session', make_session)\n"
+    )
+    stage({"tests/test_auth.py": source, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [
+        line.split(" is a hand")[0].split(" with ")[0]
+        for line in output.splitlines()[:4]
+    ]
+    assert found == [
+        "tests/test_auth.py:11: hand-written-double: class `MockResponse`",
+        "tests/test_auth.py:17: hand-written-double: class `FailKeyring`",
+        "tests/test_auth.py:25: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.keyring`",
+        "tests/test_auth.py:26: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.make_session`",
+    ]
