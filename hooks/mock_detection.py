@@ -212,13 +212,20 @@ def analyse(
 
 
 def _mock_objects_win(findings: list[Finding]) -> list[Finding]:
-    """FINDINGS less the hand-written doubles that hold another finding: a
-    class that makes a Mock or patches is a mock object, whatever else it does."""
+    """FINDINGS less the hand-written doubles that hold another finding or
+    share their function with a mock object: a class or helper that makes a
+    Mock or patches is a mock object, whatever else it does."""
     others = [finding for finding in findings if finding.rule != HAND_WRITTEN_DOUBLE]
+    with_mocks = {
+        finding.function
+        for finding in others
+        if finding.rule == MOCK_OBJECT and not finding.enabler
+    }
     return others + [
         finding
         for finding in findings
         if finding.rule == HAND_WRITTEN_DOUBLE
+        and finding.function not in with_mocks
         and not any(finding.line <= other.line <= finding.end_line for other in others)
     ]
 

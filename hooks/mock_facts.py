@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from hooks.mock_doubles import always_raises, canned_class
 from hooks.mock_rules import (
+    DOUBLES_MODULE,
     HAND_WRITTEN_DOUBLE,
     MOCK_OBJECT,
     MODULE_SCOPE,
@@ -26,6 +27,7 @@ from hooks.mock_rules import (
     Finding,
     Library,
     describe_import,
+    doubles_module,
     is_project,
     library_of,
 )
@@ -69,6 +71,7 @@ class LineFacts:
     ) -> None:
         self.path = path
         self.values = values
+        self.test_code = test_code
         self.lines = source.splitlines()
         self.monkeypatching = b"onkey" in source
         self.project_modules = values.project_modules
@@ -115,9 +118,11 @@ class LineFacts:
         return list(self._findings.values())
 
     def _library(self, dotted: str) -> tuple[str, Library] | None:
-        """The library DOTTED names, unless the project has a module of that name."""
-        if dotted.split(".")[0] in self.project_modules:
-            return None
+        """The library DOTTED names, unless the project has a module of that
+        name; in test code, also the project's own module of doubles."""
+        if is_project(dotted, self.project_modules):
+            module = self.test_code and doubles_module(dotted, self.project_modules)
+            return (module, DOUBLES_MODULE) if module else None
         return library_of(dotted)
 
     def _is_fixture(self, function: Function) -> bool:

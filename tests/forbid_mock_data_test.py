@@ -984,3 +984,40 @@ def test_a_factory_of_a_double_is_a_stub_and_raising_through_a_helper_is_raising
         "tests/test_auth.py:26: monkeypatch-stub: `monkeypatch.setattr` replaces the "
         "project's own `app.auth.make_session`",
     ]
+
+
+def test_what_a_test_takes_from_the_projects_module_of_doubles_is_a_double(
+    repo, capsys
+):
+    source = (
+        "from unittest.mock import Mock\n\n"
+        "from t.mocks import Transport\n\n\n"
+        "class test_Connection:\n"
+        "    def setup_method(self):\n"
+        "        self.conn = Connection(transport=Transport)\n\n"
+        "    def pool(self):\n"
+        "        channel = Mock()\n"
+        "        return Pool(Transport, channel)\n"
+    )
+    stage(
+        {
+            "t/unit/test_connection.py": source,
+            "t/mocks.py": "class Transport:\n    pass\n",
+            "app/transport.py": "class Transport:\n    pass\n",
+            "tests/test_app.py": "from app.transport import Transport\n\n\n"
+            "def test_transport(monkeypatch):\n"
+            "    assert Transport()\n",
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    doubles = [line for line in output.splitlines() if "hand-written-double" in line]
+    assert [line.split("; use instead")[0] for line in doubles] == [
+        "t/unit/test_connection.py:3: hand-written-double: imports `t.mocks.Transport` "
+        "from t.mocks, the project's module of hand-written doubles",
+        "t/unit/test_connection.py:8: hand-written-double: `Transport` (t.mocks) is a "
+        "hand-written double",
+    ]
+    assert "tests/test_app.py" not in output
