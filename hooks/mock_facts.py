@@ -109,7 +109,11 @@ class LineFacts:
             for double in [
                 *hand_patches(module, path, values, self.fixture_names),
                 *injections,
-                *transport_handlers(module, path, values),
+                *(
+                    transport_handlers(module, path, values)
+                    if b"MockTransport" in source
+                    else []
+                ),
                 *hand_written_doubles(module, path, values),
             ]:
                 self._findings.setdefault((double.line, double.rule), double)
@@ -500,49 +504,55 @@ def hand_patches(
     for qualname, function in _definitions(module.body, MODULE_SCOPE):
         if not isinstance(function, FUNCTIONS):
             continue
-        # The test's own object, and mocks the function makes (patching a
-        # mock's attribute is part of the mock), are not code being patched.
-        receivers = {"self", "cls", *_mock_variables(function, values)}
+        assignments = [
+            node for node in own_nodes(function.body) if isinstance(node, ast.Assign)
+        ]
+        candidates = [
+            (node, target, value)
+            for node in assignments
+            for target, value in _assigned_pairs(node)
+            if _patched_attribute(target, {"self", "cls"})
+            and isinstance(value, (ast.Lambda, ast.Name))
+        ]
+        if not candidates:
+            continue
+        # Patching a mock's attribute is part of the mock, not code patched.
+        mocks = _mock_variables(assignments, values)
         other_fixtures = {
             argument.arg
             for argument in function.args.args
             if argument.arg in fixture_names
         }
-        for node in own_nodes(function.body):
-            if not isinstance(node, ast.Assign):
-                continue
-            for target, value in _assigned_pairs(node):
-                if isinstance(value, ast.Call) or (
-                    isinstance(value, ast.Lambda)
-                    and isinstance(value.body, ast.Name)
-                    and value.body.id in other_fixtures
-                ):
-                    continue  # an object set as data, or another fixture's value
-                stub = _patched_attribute(target, receivers) and values.stub(
-                    value, function
-                )
-                if stub:
-                    found.append(
-                        Finding(
-                            path,
-                            node.lineno,
-                            MONKEYPATCH_STUB,
-                            qualname,
-                            f"`{ast.unparse(target)} = ...` replaces code with {stub}",
-                            "let the real code run on real inputs; to change "
-                            "configuration, set it (monkeypatch.setenv, a config "
-                            "file in tmp_path)",
-                            end_line=node.end_lineno or node.lineno,
-                        )
+        for node, target, value in candidates:
+            if (
+                isinstance(value, ast.Lambda)
+                and isinstance(value.body, ast.Name)
+                and value.body.id in other_fixtures
+            ):
+                continue  # judged by that fixture
+            stub = _patched_attribute(target, mocks) and values.stub(value, function)
+            if stub:
+                found.append(
+                    Finding(
+                        path,
+                        node.lineno,
+                        MONKEYPATCH_STUB,
+                        qualname,
+                        f"`{ast.unparse(target)} = ...` replaces code with {stub}",
+                        "let the real code run on real inputs; to change "
+                        "configuration, set it (monkeypatch.setenv, a config "
+                        "file in tmp_path)",
+                        end_line=node.end_lineno or node.lineno,
                     )
+                )
     return found
 
 
-def _mock_variables(function: Function, values: ModuleValues) -> set[str]:
-    """Names FUNCTION binds to an object a mock-object library makes."""
+def _mock_variables(assignments: list[ast.Assign], values: ModuleValues) -> set[str]:
+    """Names ASSIGNMENTS bind to an object a mock-object library makes."""
     made = set()
-    for node in own_nodes(function.body):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+    for node in assignments:
+        if isinstance(node.value, ast.Call):
             callee = values.resolve(node.value.func)
             found = library_of(callee) if callee else None
             if found and found[1].rule == MOCK_OBJECT:
