@@ -109,13 +109,20 @@ def test_the_hook_run_as_users_do_scores_a_flagged_stub_and_a_missed_class(
         unit.item: category
         for unit, category in bench["predictions"](unit_list, findings).items()
     }
-    # monkeypatch-stub is the hand-written-double category; the fixture and
-    # the class that hold a patch site are flagged with it.
+    # monkeypatch-stub and hand-written-double are the hand-written-double
+    # category; the fixture and the class that hold a patch site are flagged
+    # with it, and so are the canned Keyring and the sys.modules injections.
+    # FakeShelf, whose only method does nothing, is missed.
     assert verdicts == {
         "fixture:entered_password": bench["DOUBLE"],
         "patch:entered_password:monkeypatch.setattr(clock, 'now')": bench["DOUBLE"],
         "class:Patcher": bench["DOUBLE"],
         "patch:Patcher.__init__:monkeypatch.setattr(clock, 'now')": bench["DOUBLE"],
+        "class:TestThing.test_one.Keyring": bench["DOUBLE"],
+        "patch:TestThing.test_one:monkeypatch.setitem(sys.modules, 'keyring')": bench[
+            "DOUBLE"
+        ],
+        "patch:TestThing.test_one:sys.modules['other'] =": bench["DOUBLE"],
     }
     labels = {
         ("p", "tests/test_thing.py", "fixture:entered_password"): bench["DOUBLE"],
