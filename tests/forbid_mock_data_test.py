@@ -1021,3 +1021,34 @@ def test_what_a_test_takes_from_the_projects_module_of_doubles_is_a_double(
         "hand-written double",
     ]
     assert "tests/test_app.py" not in output
+
+
+def test_a_fixture_holding_another_fixtures_mock_is_a_mock_object_too(repo, capsys):
+    source = (
+        "from unittest import mock\n\n"
+        "import pytest\n\n"
+        "from app.settings import Settings\n\n\n"
+        "@pytest.fixture\n"
+        "def repository():\n"
+        "    return mock.Mock()\n\n\n"
+        "@pytest.fixture\n"
+        "def settings(repository):\n"
+        "    settings = Settings()\n"
+        "    settings.create_repository = lambda: repository\n"
+        "    return settings\n\n\n"
+        "@pytest.fixture\n"
+        "def workdir(repository, tmp_path):\n"
+        "    return tmp_path\n"
+    )
+    stage({"tests/conftest.py": source, "app/settings.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    fixtures = [line for line in output.splitlines() if "fabricated-fixture" in line]
+    assert [line.split("; use instead")[0] for line in fixtures] == [
+        "tests/conftest.py:8: fabricated-fixture: fixture `repository` fabricates its "
+        "value with a mock object (line 10)",
+        "tests/conftest.py:13: fabricated-fixture: fixture `settings` fabricates its "
+        "value with a mock object through fixture `repository` (line 16)",
+    ]
