@@ -459,6 +459,11 @@ def hook_findings(project: Path) -> list[Finding]:
         text=True,
         check=False,
     )
+    if run.returncode not in (0, 1) or "Traceback (most recent call last)" in (
+        run.stderr
+    ):
+        # A crash would read as every unit of the project missed.
+        sys.exit(f"{project.name}: forbid-mock-data failed:\n{run.stderr}")
     return parse_findings(run.stdout + run.stderr)
 
 

@@ -6,6 +6,8 @@ import ast
 import runpy
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import write
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "doubles_accuracy.py"
@@ -177,3 +179,16 @@ def test_fixture_findings_take_their_category_from_the_evidence():
         (9, bench["LITERAL"]),
         (12, bench["FAKE_LIBRARY"]),
     ]
+
+
+def test_a_hook_run_that_fails_stops_the_bench_instead_of_scoring_misses(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    write("tests/test_thing.py", TEST_FILE)
+    write("pyproject.toml", "[tool.testwarden.forbid-mock-data]\nno-such-key = 1\n")
+
+    with pytest.raises(SystemExit) as stopped:
+        bench["hook_findings"](tmp_path)
+
+    assert f"{tmp_path.name}: forbid-mock-data failed:" in str(stopped.value)
