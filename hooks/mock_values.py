@@ -205,6 +205,13 @@ class ModuleValues:
         """A literal, or a library's value built from literals (`os.terminal_size((80, 24))`)."""
         if self.is_literal(node):
             return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and self.is_literal(node.func.value)
+            and self.literal_arguments(node, frozenset())
+        ):
+            return True  # a literal's own method: `"...".encode()`, `"a,b".split(",")`
         if not isinstance(node, ast.Call) or not (node.args or node.keywords):
             return False
         callee = self.resolve(node.func)

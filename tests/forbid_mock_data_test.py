@@ -1052,3 +1052,27 @@ def test_a_fixture_holding_another_fixtures_mock_is_a_mock_object_too(repo, caps
         "tests/conftest.py:13: fabricated-fixture: fixture `settings` fabricates its "
         "value with a mock object through fixture `repository` (line 16)",
     ]
+
+
+def test_a_stub_returning_a_literals_own_method_call_is_a_stub(repo, capsys):
+    source = (
+        "from app import auth\n\n\n"
+        "def test_nonce(monkeypatch):\n"
+        "    def fixed_nonce(count, nonce):\n"
+        "        return 'f2/wE4q74E6zIJ'.encode()\n\n"
+        "    def real_nonce(count, nonce):\n"
+        "        return auth.make_nonce(count).encode()\n\n"
+        "    monkeypatch.setattr(auth, 'client_nonce', fixed_nonce)\n"
+        "    monkeypatch.setattr(auth, 'server_nonce', real_nonce)\n"
+    )
+    stage({"tests/test_nonce.py": source, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_nonce.py:11: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.client_nonce` with the stub `fixed_nonce`, which "
+        "only returns fixed values or raises"
+    )
+    assert "server_nonce" not in output
