@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from hooks.mock_doubles import always_raises, canned_class
+from hooks.mock_doubles import always_raises, canned_class, worth_judging
 from hooks.mock_rules import (
     DOUBLES_MODULE,
     HAND_WRITTEN_DOUBLE,
@@ -365,6 +365,8 @@ def hand_written_doubles(
     for qualname, cls, names in _classes(
         module.body, MODULE_SCOPE, lambda: module_names
     ):
+        if not worth_judging(cls):
+            continue
         double = canned_class(cls, names(), values.is_literal, raisers)
         if double is not None:
             found.append(
@@ -505,7 +507,7 @@ def hand_patches(
         if not isinstance(function, FUNCTIONS):
             continue
         assignments = [
-            node for node in own_nodes(function.body) if isinstance(node, ast.Assign)
+            node for node in _statements(function.body) if isinstance(node, ast.Assign)
         ]
         candidates = [
             (node, target, value)
@@ -648,6 +650,16 @@ def _classes(
 
 def _inner_names(outer: Callable[[], Names], function: Function) -> Callable[[], Names]:
     return functools.cache(lambda: outer().inner(function))
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of BODY and of the blocks nested in them, not looking
+    inside nested functions or classes: an assignment is never an expression."""
+    for statement in body:
+        yield statement
+        if not isinstance(statement, (ast.ClassDef, *FUNCTIONS)):
+            for block in _blocks(statement):
+                yield from _statements(block)
 
 
 def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
