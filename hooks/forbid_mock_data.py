@@ -138,6 +138,7 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
                 path,
                 project_modules=own_modules,
                 allowed_target=lambda target: _reason_for(target, allowed),
+                test_code=config.is_test_file(path),
             )
         except NotPython as error:
             where = f"{path}:{error.line}" if error.line else path

@@ -30,6 +30,7 @@ from hooks.mock_fixtures import fixture_verdicts
 from hooks.mock_rules import (
     FABRICATED_FIXTURE,
     FAKE_DATA_LIBRARY,
+    HAND_WRITTEN_DOUBLE,
     LIBRARIES,
     MOCK_DATA_FILE,
     MOCK_OBJECT,
@@ -51,6 +52,7 @@ from hooks.python_source import parse
 __all__ = [
     "FABRICATED_FIXTURE",
     "FAKE_DATA_LIBRARY",
+    "HAND_WRITTEN_DOUBLE",
     "LIBRARIES",
     "MOCK_DATA_FILE",
     "MOCK_OBJECT",
@@ -104,12 +106,16 @@ _EVIDENCE = tuple(
         r"import pytest as",
         r"onkey[Pp]atch",
         r"testwarden",
+        r"MockTransport\b",
     )
 )
 
 
 def may_contain_mock_data(source: bytes) -> bool:
-    """False only for a file in which analyse() cannot find anything."""
+    """False only for a file in which analyse() cannot find anything, except
+    a hand-written double in a test file that shows no other sign of faking:
+    reading those costs precision (value objects given to the code under test
+    look the same) for little recall (see docs/hooks/forbid-mock-data.md)."""
     for match in _IMPORT_STATEMENT.finditer(source):
         before = source[source.rfind(b"\n", 0, match.start()) + 1 : match.start()]
         # `import mock` starts a statement; `from x import mock` does not.
@@ -148,20 +154,26 @@ def analyse(
     *,
     project_modules: frozenset[str] = frozenset(),
     allowed_target: Callable[[str], str | None] = lambda target: None,
+    test_code: bool = False,
 ) -> FileReport:
     """Every finding in one Python file, with allow comments and allowed patches applied.
 
     ALLOWED_TARGET returns the configured reason when a patch target may be
-    faked, else None; the project's own modules are never allowed.
+    faked, else None; the project's own modules are never allowed. Only in
+    TEST_CODE is a class judged as a hand-written double.
     """
     if not may_contain_mock_data(source):
         return FileReport()
     module = parse(path, source)
     values = ModuleValues(module, project_modules)
-    facts = LineFacts(module, source, path, values)
-    raw = facts.findings() + [
-        _fixture_finding(path, verdict) for verdict in fixture_verdicts(values, facts)
-    ]
+    facts = LineFacts(module, source, path, values, test_code=test_code)
+    raw = _mock_objects_win(
+        facts.findings()
+        + [
+            _fixture_finding(path, verdict)
+            for verdict in fixture_verdicts(values, facts)
+        ]
+    )
     allow = allow_comments(source, "mock") if b"testwarden" in source else {}
     report = FileReport(
         reasonless_allow_lines=sorted(line for line, why in allow.items() if not why)
@@ -197,6 +209,25 @@ def analyse(
         else:
             report.findings.append(finding)
     return report
+
+
+def _mock_objects_win(findings: list[Finding]) -> list[Finding]:
+    """FINDINGS less the hand-written doubles that hold another finding or
+    share their function with a mock object: a class or helper that makes a
+    Mock or patches is a mock object, whatever else it does."""
+    others = [finding for finding in findings if finding.rule != HAND_WRITTEN_DOUBLE]
+    with_mocks = {
+        finding.function
+        for finding in others
+        if finding.rule == MOCK_OBJECT and not finding.enabler
+    }
+    return others + [
+        finding
+        for finding in findings
+        if finding.rule == HAND_WRITTEN_DOUBLE
+        and finding.function not in with_mocks
+        and not any(finding.line <= other.line <= finding.end_line for other in others)
+    ]
 
 
 def _allowed_reason(

@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 
 from hooks.mock_facts import LineFacts
-from hooks.mock_rules import FIXTURE_EVIDENCE, FixtureVerdict
+from hooks.mock_rules import FIXTURE_EVIDENCE, MOCK_OBJECT, FixtureVerdict
 from hooks.mock_values import Function, ModuleValues, constant_string
 from hooks.python_source import own_nodes
 
@@ -38,12 +38,63 @@ class _Fixtures:
         self._literal_fixture_names: frozenset[str] | None = None
 
     def verdicts(self) -> list[FixtureVerdict]:
-        verdicts = []
+        found: dict[str, FixtureVerdict] = {}
         for qualname, function in self.fixtures:
             verdict = self._verdict(qualname, function)
             if verdict:
-                verdicts.append(verdict)
-        return verdicts
+                found[qualname] = verdict
+        self._through_mock_fixtures(found)
+        return [found[qualname] for qualname, _ in self.fixtures if qualname in found]
+
+    def _through_mock_fixtures(self, found: dict[str, FixtureVerdict]) -> None:
+        """Add the fixtures whose value holds another fixture's mock object: one
+        that requests a mock-made fixture of the file and uses it (stores it,
+        hands it back from a lambda, passes it on), to any depth."""
+        mock_made = FIXTURE_EVIDENCE[MOCK_OBJECT]
+        grown = True
+        while grown:
+            grown = False
+            made = {
+                verdict.name: verdict
+                for verdict in found.values()
+                if verdict.what.startswith(mock_made)
+            }
+            for qualname, function in self.fixtures:
+                if qualname in found:
+                    continue
+                requested = {argument.arg for argument in function.args.args} & set(
+                    made
+                )
+                used = next(
+                    (
+                        node
+                        for node in ast.walk(function)
+                        if isinstance(node, ast.Name)
+                        and isinstance(node.ctx, ast.Load)
+                        and node.id in requested
+                    ),
+                    None,
+                )
+                if used is None:
+                    continue
+                first_line = min(
+                    [
+                        function.lineno,
+                        *(node.lineno for node in function.decorator_list),
+                    ]
+                )
+                source = made[used.id]
+                found[qualname] = FixtureVerdict(
+                    _fixture_name(function),
+                    qualname,
+                    first_line,
+                    function.lineno,
+                    f"{mock_made} through fixture `{used.id}` (line {used.lineno})",
+                    used.lineno,
+                    source.instead,
+                    source.patch_targets,
+                )
+                grown = True
 
     def _verdict(self, qualname: str, function: Function) -> FixtureVerdict | None:
         first_line = min(

@@ -15,6 +15,7 @@ MOCKED_SERVICE = "mocked-service"
 FABRICATED_FIXTURE = "fabricated-fixture"
 MONKEYPATCH_STUB = "monkeypatch-stub"
 MOCK_DATA_FILE = "mock-data-file"
+HAND_WRITTEN_DOUBLE = "hand-written-double"
 MODULE_SCOPE = "<module>"
 
 REAL_OBJECT = (
@@ -205,17 +206,41 @@ KIND = {
     MOCK_OBJECT: "a mock-object library",
     FAKE_DATA_LIBRARY: "a fake-data library",
     MOCKED_SERVICE: "a service-faking library",
+    HAND_WRITTEN_DOUBLE: "the project's module of hand-written doubles",
 }
 USE = {
     MOCK_OBJECT: "stands in for a real object",
     FAKE_DATA_LIBRARY: "fabricates data",
     MOCKED_SERVICE: "fakes a service",
+    HAND_WRITTEN_DOUBLE: "is a hand-written double",
 }
+# A package or module of the project by these names holds test doubles, as
+# a data file in `mocks/` holds mock data.
+DOUBLES_MODULES = frozenset({"mocks", "mock", "fakes", "fake", "stubs", "doubles"})
+DOUBLES_MODULE = Library(
+    HAND_WRITTEN_DOUBLE,
+    "the real class the double stands in for, configured for the test "
+    "(files in tmp_path, a real sqlite file, a real local server)",
+)
+
+
+def doubles_module(dotted: str, project_modules: frozenset[str]) -> str | None:
+    """The module of the project's own doubles that DOTTED comes from, if any."""
+    if not is_project(dotted, project_modules):
+        return None
+    parts = dotted.split(".")
+    for length in range(len(parts) - 1, 0, -1):
+        if parts[length - 1] in DOUBLES_MODULES:
+            return ".".join(parts[:length])
+    return None
+
+
 FIXTURE_EVIDENCE = {
     MOCK_OBJECT: "fabricates its value with a mock object",
     FAKE_DATA_LIBRARY: "builds its value with a fake-data library",
     MOCKED_SERVICE: "fakes a service instead of using a real one",
     MONKEYPATCH_STUB: "patches code with a stub returning literals",
+    HAND_WRITTEN_DOUBLE: "stands in for real code with a hand-written double",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import builtins
 
+from hooks.mock_doubles import always_raises, canned_class
 from hooks.python_source import Names, module_names, own_nodes
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -77,12 +78,16 @@ class ModuleValues:
 
     def stub(self, value: ast.expr, function: Function | None) -> str | None:
         if isinstance(value, ast.Lambda):
-            if self.is_literal(value.body):
+            # A lambda that calls nothing hands back what the test chose (a
+            # literal, a variable of the test, a clock it advances by hand).
+            if self.is_literal(value.body) or _does_no_work(value.body):
                 return f"a lambda returning `{_shorten(ast.unparse(value.body))}`"
             return None
         if isinstance(value, ast.Name):
             definition = self.definition(value.id, function)
-            if isinstance(definition, ast.ClassDef) and self._is_stub_class(definition):
+            if isinstance(definition, ast.ClassDef) and (
+                self._is_stub_class(definition) or self._is_double(definition)
+            ):
                 return f"the stand-in class `{value.id}`"
             if isinstance(definition, FUNCTIONS) and self._is_stub_function(definition):
                 return (
@@ -117,8 +122,27 @@ class ModuleValues:
         if isinstance(node, ast.Expr):
             return isinstance(node.value, ast.Constant)
         if isinstance(node, ast.Return):
-            return node.value is None or self.is_fixed_value(node.value)
+            return (
+                node.value is None
+                or self.is_fixed_value(node.value)
+                or self._makes_double(node.value)
+            )
         return False
+
+    def _makes_double(self, value: ast.expr) -> bool:
+        """An instance of a hand-written double the module defines."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return False
+        cls = self.classes.get(value.func.id)
+        return cls is not None and self._is_double(cls)
+
+    def _is_double(self, cls: ast.ClassDef) -> bool:
+        raisers = frozenset(
+            name
+            for name, function in self.functions.items()
+            if always_raises(function.body)
+        )
+        return canned_class(cls, self.names, self.is_literal, raisers) is not None
 
     def _is_stub_class(self, cls: ast.ClassDef) -> bool:
         members = [
@@ -181,6 +205,13 @@ class ModuleValues:
         """A literal, or a library's value built from literals (`os.terminal_size((80, 24))`)."""
         if self.is_literal(node):
             return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and self.is_literal(node.func.value)
+            and self.literal_arguments(node, frozenset())
+        ):
+            return True  # a literal's own method: `"...".encode()`, `"a,b".split(",")`
         if not isinstance(node, ast.Call) or not (node.args or node.keywords):
             return False
         callee = self.resolve(node.func)
@@ -232,6 +263,13 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and constant_string(body[0].value):
         return body[1:]
     return body
+
+
+def _does_no_work(node: ast.expr) -> bool:
+    return not any(
+        isinstance(child, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda))
+        for child in ast.walk(node)
+    )
 
 
 def _shorten(text: str) -> str:

@@ -6,6 +6,8 @@ import ast
 import runpy
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import write
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "doubles_accuracy.py"
@@ -109,13 +111,20 @@ def test_the_hook_run_as_users_do_scores_a_flagged_stub_and_a_missed_class(
         unit.item: category
         for unit, category in bench["predictions"](unit_list, findings).items()
     }
-    # monkeypatch-stub is the hand-written-double category; the fixture and
-    # the class that hold a patch site are flagged with it.
+    # monkeypatch-stub and hand-written-double are the hand-written-double
+    # category; the fixture and the class that hold a patch site are flagged
+    # with it, and so are the canned Keyring and the sys.modules injections.
+    # FakeShelf, whose only method does nothing, is missed.
     assert verdicts == {
         "fixture:entered_password": bench["DOUBLE"],
         "patch:entered_password:monkeypatch.setattr(clock, 'now')": bench["DOUBLE"],
         "class:Patcher": bench["DOUBLE"],
         "patch:Patcher.__init__:monkeypatch.setattr(clock, 'now')": bench["DOUBLE"],
+        "class:TestThing.test_one.Keyring": bench["DOUBLE"],
+        "patch:TestThing.test_one:monkeypatch.setitem(sys.modules, 'keyring')": bench[
+            "DOUBLE"
+        ],
+        "patch:TestThing.test_one:sys.modules['other'] =": bench["DOUBLE"],
     }
     labels = {
         ("p", "tests/test_thing.py", "fixture:entered_password"): bench["DOUBLE"],
@@ -170,3 +179,16 @@ def test_fixture_findings_take_their_category_from_the_evidence():
         (9, bench["LITERAL"]),
         (12, bench["FAKE_LIBRARY"]),
     ]
+
+
+def test_a_hook_run_that_fails_stops_the_bench_instead_of_scoring_misses(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    write("tests/test_thing.py", TEST_FILE)
+    write("pyproject.toml", "[tool.testwarden.forbid-mock-data]\nno-such-key = 1\n")
+
+    with pytest.raises(SystemExit) as stopped:
+        bench["hook_findings"](tmp_path)
+
+    assert f"{tmp_path.name}: forbid-mock-data failed:" in str(stopped.value)

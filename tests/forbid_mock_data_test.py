@@ -610,3 +610,469 @@ def test_a_test_file_that_does_not_parse_blocks_in_every_mode(repo, capsys, mode
         "tests/test_broken.py:1: cannot check this test file for mock data: does not "
         "parse: invalid syntax\n" in output
     )
+
+
+# A test that makes the file worth reading (monkeypatch) without mock data.
+SETS_ENV = "\n\ndef test_env(monkeypatch):\n    monkeypatch.setenv('MODE', 'test')\n"
+RESPONSE_DOUBLE = """\
+class MockResponse:
+    def __init__(self, status_code):
+        self.status_code = status_code
+
+    def json(self):
+        return {"ok": True}
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise RuntimeError("bad status")
+"""
+
+
+def test_a_hand_written_double_blocks_and_names_the_real_alternative(repo, capsys):
+    stage({"tests/test_client.py": RESPONSE_DOUBLE + SETS_ENV})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_client.py:1: hand-written-double: class `MockResponse` is a "
+        "hand-written double: its methods (`json`, `raise_for_status`) only raise and "
+        "return canned values; use instead: a real local server the test starts "
+        "(http.server in a thread) serving committed responses"
+    )
+
+
+def test_a_spy_that_records_calls_is_a_double_and_observing_is_the_alternative(
+    repo, capsys
+):
+    spy = (
+        "from app.queue import Queue\n\n\n"
+        "def test_ack(monkeypatch):\n"
+        "    acked = []\n\n"
+        "    class AckingQueue(Queue):\n"
+        "        was_closed = False\n\n"
+        "        def ack(self, tag):\n"
+        "            acked.append(tag)\n\n"
+        "        def close(self):\n"
+        "            self.was_closed = True\n\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_queue.py": spy, "app/queue.py": "class Queue:\n    pass\n"})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_queue.py:7: hand-written-double: class `AckingQueue` is a "
+        "hand-written double: its methods (`ack`, `close`) only record their calls; "
+        "use instead: a subclass of the real class that calls super() and observes, "
+        "or the real object's own state after the call"
+    )
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        pytest.param(
+            "class Transport(BaseTransport):\n"
+            "    events = []\n\n"
+            "    def close(self):\n"
+            "        self.events.append('close')\n"
+            "        super().close()\n",
+            id="a subclass that observes and delegates",
+        ),
+        pytest.param(
+            "class Reader(typing.Protocol):\n"
+            "    def read(self):\n"
+            "        raise NotImplementedError\n",
+            id="a Protocol",
+        ),
+        pytest.param(
+            "class Refused(ConnectionError):\n"
+            "    def reason(self):\n"
+            "        raise ValueError('refused')\n",
+            id="an exception",
+        ),
+        pytest.param(
+            "class Conn:\n"
+            "    @property\n"
+            "    def encoding(self):\n"
+            "        return 'utf-8'\n",
+            id="only properties",
+        ),
+        pytest.param(
+            "class Resource(BaseResource):\n    def setup(self):\n        pass\n",
+            id="a subclass filling a hook with pass",
+        ),
+        pytest.param(
+            "class MyType(UserDefinedType):\n"
+            "    def get_col_spec(self):\n"
+            "        return 'BAR'\n",
+            id="a subclass filling a hook with a literal",
+        ),
+        pytest.param(
+            "class Money:\n    def __str__(self):\n        return '1 EUR'\n",
+            id="a value object with only dunders",
+        ),
+        pytest.param(
+            "class Node(Entity):\n"
+            "    def append(self, node):\n"
+            "        self.children.append(node)\n",
+            id="a method filling state the class does not declare",
+        ),
+        pytest.param(
+            "class Config:\n    def __init__(self, path):\n        self.path = path\n",
+            id="only __init__",
+        ),
+        pytest.param(
+            "class TestResolver:\n    def resolve(self):\n        return None\n",
+            id="a test class",
+        ),
+    ],
+)
+def test_classes_that_are_not_doubles_pass(repo, capsys, definition):
+    source = "import typing\n\n\n" + definition + SETS_ENV
+    stage({"tests/test_shapes.py": source})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_class_holding_a_mock_is_a_mock_object_not_a_double(repo, capsys):
+    source = (
+        "from unittest.mock import Mock\n\n\n"
+        "class Pool:\n"
+        "    def __init__(self):\n"
+        "        self.instance = Mock()\n\n"
+        "    def producer(self):\n"
+        "        return self.instance\n"
+    )
+    stage({"tests/test_pool.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    rules = [line.split(": ")[1] for line in output.splitlines() if ": " in line]
+    assert "hand-written-double" not in rules
+    assert "tests/test_pool.py:6: mock-object: `Mock`" in output
+
+
+def test_a_double_shaped_class_outside_test_code_is_not_judged(repo, capsys):
+    stage({"app/responses.py": RESPONSE_DOUBLE + SETS_ENV})
+
+    assert run(capsys) == (0, "")
+
+
+def test_mock_transport_handlers_are_doubles_and_a_same_named_variable_is_not(
+    repo, capsys
+):
+    source = (
+        "import httpx\n\n\n"
+        "def hello(request):\n"
+        "    return httpx.Response(200, text=request.url.path)\n\n\n"
+        "class App:\n"
+        "    def __call__(self, request):\n"
+        "        return httpx.Response(401)\n\n\n"
+        "class Recorder(httpx.BaseTransport):\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n\n\n"
+        "def test_auth():\n"
+        "    app = App()\n"
+        "    assert httpx.Client(transport=httpx.MockTransport(app)).get('/')\n\n\n"
+        "def test_hello():\n"
+        "    app = Recorder('other')\n"
+        "    assert httpx.Client(transport=httpx.MockTransport(hello)).get('/')\n"
+    )
+    stage({"tests/test_http.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[:2] == [
+        "tests/test_http.py:4: hand-written-double: function `hello` answers requests "
+        "with canned responses in place of a server (a MockTransport handler); use "
+        "instead: a real local server the test starts (the app under test in a "
+        "thread, or http.server) serving committed responses, reached through a "
+        "real transport",
+        "tests/test_http.py:8: hand-written-double: class `App` answers requests with "
+        "canned responses in place of a server (a MockTransport handler); use "
+        "instead: a real local server the test starts (the app under test in a "
+        "thread, or http.server) serving committed responses, reached through a "
+        "real transport",
+    ]
+    assert "Recorder" not in output
+
+
+def test_a_lambda_handing_back_the_tests_own_value_or_a_hand_advanced_clock_is_a_stub(
+    repo, capsys
+):
+    source = (
+        "import time\n\n"
+        "from app import package\n\n\n"
+        "def test_read(monkeypatch):\n"
+        "    read_data = 'Name: demo'\n"
+        "    monkeypatch.setattr(package.Wheel, 'read', lambda _: read_data)\n\n\n"
+        "def test_timeout(monkeypatch):\n"
+        "    clock = [0.0]\n"
+        "    monkeypatch.setattr(time, 'monotonic', lambda: clock[0])\n"
+        "    clock[0] += 5\n\n\n"
+        "def test_real(monkeypatch):\n"
+        "    monkeypatch.setattr(package, 'load', lambda path: package.parse(path))\n"
+    )
+    stage({"tests/test_package.py": source, "app/package.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_package.py:8: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "the project's own `app.package.Wheel.read` with a lambda returning "
+        "`read_data`",
+        "tests/test_package.py:13: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "`time.monotonic` with a lambda returning `clock[0]`",
+    ]
+    assert ":17:" not in output
+
+
+def test_a_stand_in_put_into_sys_modules_is_a_double(repo, capsys):
+    source = (
+        "import sys\nimport types\n\n\n"
+        "def test_gevent(monkeypatch):\n"
+        "    sys.modules['gevent'] = types.ModuleType('gevent')\n"
+        "    monkeypatch.setitem(sys.modules, 'eventlet', types.ModuleType('e'))\n"
+        "    monkeypatch.delitem(sys.modules, 'greenlet')\n"
+    )
+    stage({"tests/test_green.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:3]]
+    assert found == [
+        "tests/test_green.py:6: hand-written-double: puts a stand-in for `gevent` "
+        "into `sys.modules`",
+        "tests/test_green.py:7: hand-written-double: puts a stand-in for `eventlet` "
+        "into `sys.modules`",
+        f"forbid-mock-data: 2 finding(s) in the staged change ({forbid_mock_data.GUIDELINE})",
+    ]
+
+
+def test_a_fixture_that_builds_a_double_is_fabricated_by_it(repo, capsys):
+    source = (
+        "import pytest\n\n\n"
+        "@pytest.fixture\n"
+        "def keyring():\n"
+        "    class FailKeyring:\n"
+        "        def get_password(self, system, user):\n"
+        "            raise RuntimeError('fail!')\n\n"
+        "    return FailKeyring()\n"
+    )
+    stage({"tests/conftest.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/conftest.py:4: fabricated-fixture: fixture `keyring` stands in for "
+        "real code with a hand-written double (line 6)",
+        "tests/conftest.py:6: hand-written-double: class `FailKeyring` is a "
+        "hand-written double: its methods (`get_password`) only raise",
+    ]
+
+
+def test_code_patched_by_plain_assignment_is_a_stub_unless_it_hands_back_a_fixture(
+    repo, capsys
+):
+    source = (
+        "import pytest\n\n"
+        "from app import worker\n\n\n"
+        "def noop(*args, **kwargs):\n"
+        "    pass\n\n\n"
+        "@pytest.fixture\n"
+        "def repository(tmp_path):\n"
+        "    return worker.Repository(tmp_path)\n\n\n"
+        "@pytest.fixture\n"
+        "def sleepless():\n"
+        "    old_sleep, worker.sleep = worker.sleep, noop\n"
+        "    yield\n"
+        "    worker.sleep = old_sleep\n\n\n"
+        "@pytest.fixture\n"
+        "def settings(repository):\n"
+        "    settings = worker.Settings()\n"
+        "    settings.create_repository = lambda: repository\n"
+        "    return settings\n\n\n"
+        "class TestWorker:\n"
+        "    def setup_method(self):\n"
+        "        self.handler = lambda event: None\n"
+    )
+    stage({"tests/test_worker.py": source, "app/worker.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_worker.py:15: fabricated-fixture: fixture `sleepless` patches code "
+        "with a stub returning literals (line 17)",
+        "tests/test_worker.py:17: monkeypatch-stub: `worker.sleep = ...` replaces code "
+        "with the stub `noop`, which only returns fixed values or raises",
+    ]
+    assert "forbid-mock-data: 2 finding(s)" in output
+
+
+def test_setting_data_or_a_mocks_attribute_by_assignment_is_not_a_hand_patch(
+    repo, capsys
+):
+    source = (
+        "from unittest import mock\n\n"
+        "from app import models\n\n\n"
+        "class Child:\n"
+        "    name = 'x'\n\n\n"
+        "def test_parent():\n"
+        "    parent = models.Parent()\n"
+        "    parent.child = Child()\n"
+        "    dialect = mock.Mock()\n"
+        "    dialect.is_disconnect = lambda *args: True\n"
+    )
+    stage({"tests/test_models.py": source, "app/models.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "monkeypatch-stub" not in output
+
+
+def test_a_factory_of_a_double_is_a_stub_and_raising_through_a_helper_is_raising(
+    repo, capsys
+):
+    source = (
+        "from app import auth\n\n\n"
+        "def _raise_home_key_error():\n"
+        "    try:\n"
+        "        raise KeyError('HOME')\n"
+        "    except KeyError:\n"
+        "        raise KeyError('uid not found')\n\n\n"
+        "class MockResponse:\n"
+        "    def json(self):\n"
+        "        return {'audience': 'fake-aud'}\n\n\n"
+        "def test_token(monkeypatch):\n"
+        "    class FailKeyring:\n"
+        "        @staticmethod\n"
+        "        def get_password(system, username):\n"
+        "            _raise_home_key_error()\n\n"
+        "    def make_session():\n"
+        "        return MockResponse()\n\n"
+        "    monkeypatch.setattr(auth, 'keyring', FailKeyring)\n"
+        "    monkeypatch.setattr(auth, 'make_session', make_session)\n"
+    )
+    stage({"tests/test_auth.py": source, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [
+        line.split(" is a hand")[0].split(" with ")[0]
+        for line in output.splitlines()[:4]
+    ]
+    assert found == [
+        "tests/test_auth.py:11: hand-written-double: class `MockResponse`",
+        "tests/test_auth.py:17: hand-written-double: class `FailKeyring`",
+        "tests/test_auth.py:25: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.keyring`",
+        "tests/test_auth.py:26: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.make_session`",
+    ]
+
+
+def test_what_a_test_takes_from_the_projects_module_of_doubles_is_a_double(
+    repo, capsys
+):
+    source = (
+        "from unittest.mock import Mock\n\n"
+        "from t.mocks import Transport\n\n\n"
+        "class test_Connection:\n"
+        "    def setup_method(self):\n"
+        "        self.conn = Connection(transport=Transport)\n\n"
+        "    def pool(self):\n"
+        "        channel = Mock()\n"
+        "        return Pool(Transport, channel)\n"
+    )
+    stage(
+        {
+            "t/unit/test_connection.py": source,
+            "t/mocks.py": "class Transport:\n    pass\n",
+            "app/transport.py": "class Transport:\n    pass\n",
+            "tests/test_app.py": "from app.transport import Transport\n\n\n"
+            "def test_transport(monkeypatch):\n"
+            "    assert Transport()\n",
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    doubles = [line for line in output.splitlines() if "hand-written-double" in line]
+    assert [line.split("; use instead")[0] for line in doubles] == [
+        "t/unit/test_connection.py:3: hand-written-double: imports `t.mocks.Transport` "
+        "from t.mocks, the project's module of hand-written doubles",
+        "t/unit/test_connection.py:8: hand-written-double: `Transport` (t.mocks) is a "
+        "hand-written double",
+    ]
+    assert "tests/test_app.py" not in output
+
+
+def test_a_fixture_holding_another_fixtures_mock_is_a_mock_object_too(repo, capsys):
+    source = (
+        "from unittest import mock\n\n"
+        "import pytest\n\n"
+        "from app.settings import Settings\n\n\n"
+        "@pytest.fixture\n"
+        "def repository():\n"
+        "    return mock.Mock()\n\n\n"
+        "@pytest.fixture\n"
+        "def settings(repository):\n"
+        "    settings = Settings()\n"
+        "    settings.create_repository = lambda: repository\n"
+        "    return settings\n\n\n"
+        "@pytest.fixture\n"
+        "def workdir(repository, tmp_path):\n"
+        "    return tmp_path\n"
+    )
+    stage({"tests/conftest.py": source, "app/settings.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    fixtures = [line for line in output.splitlines() if "fabricated-fixture" in line]
+    assert [line.split("; use instead")[0] for line in fixtures] == [
+        "tests/conftest.py:8: fabricated-fixture: fixture `repository` fabricates its "
+        "value with a mock object (line 10)",
+        "tests/conftest.py:13: fabricated-fixture: fixture `settings` fabricates its "
+        "value with a mock object through fixture `repository` (line 16)",
+    ]
+
+
+def test_a_stub_returning_a_literals_own_method_call_is_a_stub(repo, capsys):
+    source = (
+        "from app import auth\n\n\n"
+        "def test_nonce(monkeypatch):\n"
+        "    def fixed_nonce(count, nonce):\n"
+        "        return 'f2/wE4q74E6zIJ'.encode()\n\n"
+        "    def real_nonce(count, nonce):\n"
+        "        return auth.make_nonce(count).encode()\n\n"
+        "    monkeypatch.setattr(auth, 'client_nonce', fixed_nonce)\n"
+        "    monkeypatch.setattr(auth, 'server_nonce', real_nonce)\n"
+    )
+    stage({"tests/test_nonce.py": source, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_nonce.py:11: monkeypatch-stub: `monkeypatch.setattr` replaces the "
+        "project's own `app.auth.client_nonce` with the stub `fixed_nonce`, which "
+        "only returns fixed values or raises"
+    )
+    assert "server_nonce" not in output

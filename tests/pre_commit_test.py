@@ -43,3 +43,34 @@ def test_try_repo_fixes_a_file_and_then_passes(repo, project_root, tmp_path):
 
     assert second.returncode == 0, second.stdout + second.stderr
     assert "isort-black" in second.stdout and "Passed" in second.stdout
+
+
+def test_try_repo_blocks_a_hand_written_double_with_its_alternative(
+    repo, project_root, tmp_path
+):
+    write(
+        "tests/test_keyring.py",
+        "class FailKeyring:\n"
+        "    @staticmethod\n"
+        "    def get_password(system, username):\n"
+        "        raise RuntimeError('fail!')\n\n\n"
+        "def test_prompt(monkeypatch):\n"
+        "    monkeypatch.setenv('HOME', '/nonexistent')\n",
+    )
+    add(".")
+    commit("a test with a double")
+
+    run = pre_commit(
+        "try-repo",
+        str(project_root),
+        "forbid-mock-data",
+        "--all-files",
+        home=tmp_path / "pre-commit-home",
+    )
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert (
+        "tests/test_keyring.py:1: hand-written-double: class `FailKeyring` is a "
+        "hand-written double: its methods (`get_password`) only raise; use instead: "
+        "the project's own class configured over files in tmp_path"
+    ) in run.stdout

@@ -1,0 +1,524 @@
+"""Hand-written test doubles: classes of test code that only pretend to work.
+
+A class is a double when every method but __init__ only returns canned values
+(literals, attributes of self, classes built from literals), records its
+calls (assigns or appends its arguments to self or to a list of the test),
+does nothing, or raises; at least one of them returns, records or raises, and
+at least one is an ordinary method, not only a dunder (a value object such as
+`__str__` returning a literal is test input, not a collaborator). Any other
+call is real work: a subclass that calls super() to delegate and observe is
+not a double.
+
+Never doubles: test classes, exceptions, Protocol/ABC/TypedDict/NamedTuple/
+Enum classes, decorated classes or ones with a metaclass, classes with only
+__init__ or only properties, and classes whose body does more than bind
+literals and define methods.
+
+Only the shape is judged here; hooks.mock_facts finds the classes and
+hooks.mock_detection lets a mock object in the class win over this verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hooks.python_source import Names
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Bases (by their last name) of classes that declare a type, not stand in for one.
+_NOT_DOUBLE_BASES = frozenset(
+    {
+        "Protocol",
+        "ABC",
+        "TypedDict",
+        "NamedTuple",
+        "Enum",
+        "IntEnum",
+        "StrEnum",
+        "Flag",
+        "type",
+        "Exception",
+        "BaseException",
+    }
+)
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning", "Exit", "Interrupt")
+_RECORDERS = frozenset(
+    {"append", "add", "extend", "update", "appendleft", "insert", "setdefault"}
+)
+_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
+_PROPERTY = frozenset({"property", "functools.cached_property"})
+
+# Method names that tell what the double stands in for -> the real thing to use.
+_ALTERNATIVES = (
+    (
+        frozenset({"communicate", "wait", "poll", "kill", "terminate", "returncode"}),
+        "a real subprocess (sys.executable running a small script)",
+    ),
+    (
+        frozenset(
+            {"execute", "executemany", "cursor", "commit", "rollback", "fetchone"}
+            | {"fetchall", "fetchmany"}
+        ),
+        "a real sqlite database in a tmp_path file",
+    ),
+    (
+        frozenset({"time", "monotonic", "now", "utcnow", "sleep", "today"}),
+        "the real clock (time.monotonic) driven through the code's own "
+        "injection point",
+    ),
+    (
+        frozenset(
+            {"get", "post", "put", "delete", "request", "send", "json"}
+            | {"raise_for_status", "urlopen", "handle_request", "recv", "connect"}
+        ),
+        "a real local server the test starts (http.server in a thread) "
+        "serving committed responses",
+    ),
+)
+_OBSERVE = (
+    "a subclass of the real class that calls super() and observes, or the "
+    "real object's own state after the call"
+)
+_PROJECT_OBJECT = "the project's own class configured over files in tmp_path"
+
+
+@dataclass(frozen=True)
+class Double:
+    """Why a class is a double and what to use instead."""
+
+    what: str
+    instead: str
+
+
+def canned_class(
+    cls: ast.ClassDef,
+    names: Names,
+    is_literal: Callable[[ast.expr], bool],
+    raisers: frozenset[str] = frozenset(),
+) -> Double | None:
+    """The verdict on CLS, or None when it is not a hand-written double.
+
+    NAMES resolves its bases; IS_LITERAL says whether a value is written out
+    in the source; RAISERS are the module's functions that only raise.
+    """
+    if _never_a_double(cls, names):
+        return None
+    body = _body(cls.body)
+    methods = [statement for statement in body if isinstance(statement, _FUNCTIONS)]
+    method_names = frozenset(method.name for method in methods)
+    if not all(
+        _is_class_data(statement, is_literal, method_names)
+        for statement in body
+        if not isinstance(statement, _FUNCTIONS)
+    ):
+        return None
+    judged = [method for method in methods if method.name != "__init__"]
+    if not judged or all(_is_property(method, names) for method in judged):
+        return None
+    if all(method.name.startswith("__") for method in judged):
+        return None
+    state = _declared_state(body, methods, is_literal)
+    shapes = [
+        _Method(method, names, is_literal, raisers, state).shape() for method in judged
+    ]
+    if None in shapes or set(shapes) == {"nothing"}:
+        return None
+    parts = sorted({shape for shape in shapes if shape != "nothing"})
+    if parts == ["returns"] and _subclasses(cls, names):
+        # Filling a hook of a base class (a custom type's `get_col_spec`) looks
+        # the same as overriding real behaviour; only the base could tell.
+        return None
+    what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
+    shown = ", ".join(f"`{method.name}`" for method in judged[:3])
+    more = ", ..." if len(judged) > 3 else ""
+    return Double(
+        f"class `{cls.name}` is a hand-written double: its methods ({shown}{more}) "
+        f"only {what}",
+        _alternative(cls, judged, "records" in parts),
+    )
+
+
+_SHAPE_TEXT = {
+    "returns": "return canned values",
+    "records": "record their calls",
+    "raises": "raise",
+}
+
+
+def worth_judging(cls: ast.ClassDef) -> bool:
+    """A cheap look before canned_class resolves any name: an ordinary method
+    and a name that is not a test class's."""
+    return not cls.name.startswith("Test") and any(
+        isinstance(node, _FUNCTIONS) and not node.name.startswith("__")
+        for node in cls.body
+    )
+
+
+def always_raises(body: list[ast.stmt]) -> bool:
+    """Whether BODY (a docstring aside) ends in a raise on every path: `raise
+    X`, or a try whose body and handlers all do."""
+    body = _body(body)
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return len(body) == 1
+    return (
+        len(body) == 1
+        and isinstance(last, ast.Try)
+        and always_raises(last.body)
+        and all(always_raises(handler.body) for handler in last.handlers)
+    )
+
+
+def _alternative(cls: ast.ClassDef, methods: list[Function], records: bool) -> str:
+    method_names = {method.name.lstrip("_") for method in methods}
+    for known, instead in _ALTERNATIVES:
+        if method_names & known:
+            return instead
+    if records or cls.bases:
+        return _OBSERVE
+    return _PROJECT_OBJECT
+
+
+def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
+    if (
+        cls.name.startswith("Test")
+        or cls.name.endswith(("Test", "Tests"))
+        or cls.decorator_list
+        or cls.keywords
+    ):
+        return True
+    if any(
+        isinstance(node, _FUNCTIONS) and node.name.startswith("test")
+        for node in cls.body
+    ):
+        return True
+    for base in cls.bases:
+        written = (names.resolve_or_written(base) or "").rsplit(".", 1)[-1]
+        if written in _NOT_DOUBLE_BASES or written.endswith(_EXCEPTION_SUFFIXES):
+            return True
+    return False
+
+
+def _subclasses(cls: ast.ClassDef, names: Names) -> bool:
+    return any(names.resolve_or_written(base) != "object" for base in cls.bases)
+
+
+def _body(body: list[ast.stmt]) -> list[ast.stmt]:
+    """BODY without its docstring, `pass` and `...`."""
+    return [statement for statement in body if not _does_nothing(statement)]
+
+
+def _does_nothing(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Pass) or (
+        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+    )
+
+
+def _is_class_data(
+    statement: ast.stmt,
+    is_literal: Callable[[ast.expr], bool],
+    method_names: frozenset[str],
+) -> bool:
+    """A class attribute bound to a literal or to names (exception types), or a
+    nested class."""
+    if isinstance(statement, ast.ClassDef):
+        return True
+    if isinstance(statement, ast.AnnAssign):
+        return statement.value is None or _is_data(
+            statement.value, is_literal, method_names
+        )
+    if isinstance(statement, ast.Assign):
+        return _is_data(statement.value, is_literal, method_names)
+    return False
+
+
+def _is_data(
+    value: ast.expr,
+    is_literal: Callable[[ast.expr], bool],
+    method_names: frozenset[str],
+) -> bool:
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return all(
+            _is_data(element, is_literal, method_names) for element in value.elts
+        )
+    if isinstance(value, ast.Attribute):
+        return _is_data(value.value, is_literal, method_names)
+    # A bare name is an exception type or a constant; a method alias
+    # (`__iadd__ = fake_op`) makes the class more than data and methods.
+    if isinstance(value, ast.Name):
+        return value.id not in method_names
+    return is_literal(value)
+
+
+def _declared_state(
+    body: list[ast.stmt],
+    methods: list[Function],
+    is_literal: Callable[[ast.expr], bool],
+) -> frozenset[str]:
+    """The attributes a double keeps its record in: bound in the class body
+    (`calls = []`, `was_acked = False`) or set to a literal in __init__. A
+    method that fills any other attribute (a mapped class's `children`) is the
+    class's own behaviour, not a record."""
+    declared = {
+        target.id
+        for statement in body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        for target in (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+        )
+        if isinstance(target, ast.Name)
+    }
+    for method in methods:
+        if method.name != "__init__" or not method.args.args:
+            continue
+        receiver = method.args.args[0].arg
+        for node in ast.walk(method):
+            if isinstance(node, ast.Assign) and is_literal(node.value):
+                declared.update(
+                    target.attr
+                    for target in node.targets
+                    if isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == receiver
+                )
+    return frozenset(declared)
+
+
+def _is_property(method: Function, names: Names) -> bool:
+    return any(
+        (names.resolve_or_written(decorator) or "") in _PROPERTY
+        or (isinstance(decorator, ast.Attribute) and decorator.attr == "setter")
+        for decorator in method.decorator_list
+    )
+
+
+class _Method:
+    """One method's body, read statement by statement."""
+
+    def __init__(
+        self,
+        method: Function,
+        names: Names,
+        is_literal: Callable[[ast.expr], bool],
+        raisers: frozenset[str],
+        state: frozenset[str],
+    ) -> None:
+        self.method = method
+        self.state = state
+        self.names = names
+        self.is_literal = is_literal
+        self.raisers = raisers
+        arguments = [
+            *method.args.posonlyargs,
+            *method.args.args,
+            *method.args.kwonlyargs,
+        ]
+        self.receiver = arguments[0].arg if arguments else None
+        if method.args.vararg:
+            arguments.append(method.args.vararg)
+        if method.args.kwarg:
+            arguments.append(method.args.kwarg)
+        self.arguments = frozenset(argument.arg for argument in arguments)
+        self.canned_locals: set[str] = set()
+        self.outer_names: set[str] = set()
+        self.found: set[str] = set()
+
+    def shape(self) -> str | None:
+        """ "returns", "records", "raises" or "nothing"; None for real work."""
+        if not self._decorators_allowed():
+            return None
+        if not all(self._statement(statement) for statement in self.method.body):
+            return None
+        for shape in ("returns", "records", "raises"):
+            if shape in self.found:
+                return shape
+        return "nothing"
+
+    def _decorators_allowed(self) -> bool:
+        for decorator in self.method.decorator_list:
+            dotted = self.names.resolve_or_written(decorator) or ""
+            if dotted in _METHOD_DECORATORS:
+                if dotted == "staticmethod":
+                    self.receiver = None
+            elif not (
+                dotted in _PROPERTY or getattr(decorator, "attr", "") == "setter"
+            ):
+                return False
+        return True
+
+    def _statement(self, statement: ast.stmt) -> bool:
+        if _does_nothing(statement):
+            return True
+        if isinstance(statement, ast.Raise):
+            self.found.add("raises")
+            return True
+        if isinstance(statement, (ast.Nonlocal, ast.Global)):
+            self.outer_names.update(statement.names)
+            return True
+        if isinstance(statement, ast.Return):
+            if statement.value is None or self._canned(statement.value):
+                self.found.add("returns")
+                return True
+            return False
+        if isinstance(statement, ast.If):
+            return self._from_arguments(statement.test) and all(
+                self._statement(inner) for inner in statement.body + statement.orelse
+            )
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            return self._assignment(statement)
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            return self._call(statement.value)
+        return False
+
+    def _assignment(
+        self, statement: ast.Assign | ast.AugAssign | ast.AnnAssign
+    ) -> bool:
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+        )
+        value = statement.value
+        if value is None:
+            return True
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id not in self.outer_names:
+                if isinstance(statement, ast.AugAssign) or not self._canned(value):
+                    return False
+                self.canned_locals.add(target.id)
+            elif self._is_record_target(target) and self._from_arguments(value):
+                self.found.add("records")
+            else:
+                return False
+        return True
+
+    def _is_record_target(self, target: ast.expr) -> bool:
+        """An attribute of self, or a name of the test's scope."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return all(self._is_record_target(element) for element in target.elts)
+        if isinstance(target, ast.Name):
+            return target.id in self.outer_names
+        if isinstance(target, ast.Subscript):
+            return self._in_state(target.value)
+        return self._in_state(target)
+
+    def _call(self, call: ast.Call) -> bool:
+        if isinstance(call.func, ast.Name) and call.func.id in self.raisers:
+            self.found.add("raises")
+            return True
+        if not (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in _RECORDERS
+            and self._records_into(call.func.value)
+        ):
+            return False
+        if all(self._from_arguments(argument) for argument in call.args) and all(
+            self._from_arguments(keyword.value) for keyword in call.keywords
+        ):
+            self.found.add("records")
+            return True
+        return False
+
+    def _records_into(self, receiver: ast.expr) -> bool:
+        """Self's state, or a list or set of the enclosing test (not an argument)."""
+        if self._in_state(receiver):
+            return True
+        return (
+            isinstance(receiver, ast.Name)
+            and receiver.id not in self.arguments
+            and receiver.id not in self.canned_locals
+            and self.names.resolve(receiver) is None
+        )
+
+    def _in_state(self, node: ast.expr) -> bool:
+        """`self.X` (or `self.X[...]`, `self.X.Y`) for a declared attribute X."""
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == self.receiver
+            ):
+                return node.attr in self.state
+            node = node.value
+        return False
+
+    def _on_receiver(self, node: ast.expr) -> bool:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return (
+            isinstance(node, ast.Name)
+            and self.receiver is not None
+            and node.id == self.receiver
+        )
+
+    def _canned(self, node: ast.expr) -> bool:
+        """A value fixed in the test: not computed from the arguments."""
+        if self.is_literal(node):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in self.canned_locals or node.id == self.receiver
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
+                return False
+            return self._on_receiver(node) and self._canned_path(node)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return all(self._canned(element) for element in node.elts)
+        if isinstance(node, ast.Dict):
+            return all(
+                key is not None and self._canned(key) for key in node.keys
+            ) and all(self._canned(value) for value in node.values)
+        if isinstance(node, ast.Compare):
+            return all(self._canned(part) for part in (node.left, *node.comparators))
+        if isinstance(node, ast.BoolOp):
+            return all(self._canned(value) for value in node.values)
+        if isinstance(node, ast.UnaryOp):
+            return self._canned(node.operand)
+        if isinstance(node, ast.Call):
+            # A class built from literals: `Response(200)`, `Credential("u", "p")`.
+            callee = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else (node.func.id if isinstance(node.func, ast.Name) else "")
+            )
+            return (
+                callee[:1].isupper()
+                and bool(node.args or node.keywords)
+                and all(self.is_literal(argument) for argument in node.args)
+                and all(self.is_literal(keyword.value) for keyword in node.keywords)
+            )
+        return False
+
+    def _canned_path(self, node: ast.expr) -> bool:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
+                return False
+            node = node.value
+        return True
+
+    def _from_arguments(self, node: ast.expr) -> bool:
+        """A value made of the arguments, literals and self, with no call."""
+        return not any(
+            isinstance(
+                child,
+                (
+                    ast.Call,
+                    ast.Lambda,
+                    ast.Await,
+                    ast.Yield,
+                    ast.YieldFrom,
+                    ast.NamedExpr,
+                    ast.ListComp,
+                    ast.SetComp,
+                    ast.DictComp,
+                    ast.GeneratorExp,
+                ),
+            )
+            for child in ast.walk(node)
+        )
