@@ -362,13 +362,14 @@ def hand_written_doubles(
     )
     found = []
     module_names = values.names
+    decorated_by_hand = functools.cache(lambda: _decorated_by_hand(module))
     for qualname, cls, names in _classes(
         module.body, MODULE_SCOPE, lambda: module_names
     ):
         if not worth_judging(cls):
             continue
         double = canned_class(cls, names(), values.is_literal, raisers)
-        if double is not None:
+        if double is not None and cls.name not in decorated_by_hand():
             found.append(
                 Finding(
                     path,
@@ -381,6 +382,20 @@ def hand_written_doubles(
                 )
             )
     return found
+
+
+def _decorated_by_hand(module: ast.Module) -> frozenset[str]:
+    """Names of classes MODULE hands to a decorator by hand,
+    `attr.s(slots=True)(C)`: as decorated classes are, they are the subject
+    of the test, not a stand-in for a collaborator."""
+    return frozenset(
+        node.args[0].id
+        for node in ast.walk(module)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Call)
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Name)
+    )
 
 
 _TRANSPORT_DOUBLE = (

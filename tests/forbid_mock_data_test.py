@@ -728,6 +728,15 @@ def test_a_spy_that_records_calls_is_a_double_and_observing_is_the_alternative(
             "class TestResolver:\n    def resolve(self):\n        return None\n",
             id="a test class",
         ),
+        pytest.param(
+            "def test_slots():\n"
+            "    class Plain:\n"
+            "        def method(self):\n"
+            "            return 'method'\n\n"
+            "    Slotted = attr.s(slots=True)(Plain)\n"
+            "    assert Slotted().method() == 'method'\n",
+            id="a class decorated by hand, the subject of its test (attrs)",
+        ),
     ],
 )
 def test_classes_that_are_not_doubles_pass(repo, capsys, definition):
