@@ -60,11 +60,13 @@ def fetch_tree() -> Path:
         ],
         check=True,
     )
-    [archive] = WORK.glob("*.tar.gz")
+    # bench/.work is shared with other benches: take only this sdist's files.
+    name, _, version = SDIST.partition("==")
+    [archive] = WORK.glob(f"{name.lower()}-{version}.tar.gz")
     with tarfile.open(archive) as sdist:
+        [top] = {member.name.split("/")[0] for member in sdist.getmembers()}
         sdist.extractall(WORK, filter="data")
-    [unpacked] = [path for path in WORK.iterdir() if path.is_dir()]
-    unpacked.rename(target)
+    (WORK / top).rename(target)
     pyproject = target / "pyproject.toml"
     pyproject.write_text(
         re.sub(r"\[tool\.isort\][^\[]*", "", pyproject.read_text()), encoding="utf-8"
