@@ -3,7 +3,8 @@
 `--no-verify` skips a local hook; it cannot skip CI. This command runs the
 guard hooks of hooks/registry.py (test deletion, skips, mock data,
 guardrails) over FROM...TO, as one diff or commit by commit (`--per-commit`
-names the offending commit), optionally coverage-gate on the range too, and
+names the offending commit), optionally coverage-gate (`--run-tests`) and
+mutation-gate (`--mutate`) on the range too, and
 prints every finding as text, GitHub workflow annotations or JSON lines.
 """
 
@@ -54,6 +55,16 @@ def coverage_report(
         return coverage_gate.run_gate(change_set, settings, root)
 
 
+def mutation_report(
+    change_set: git.ChangeSet, settings: config.Config, root: Path
+) -> HookReport:
+    """mutation-gate on the whole range; its progress goes to stderr."""
+    from hooks import mutation_gate
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return mutation_gate.gate_report(change_set, settings, root)
+
+
 def print_text(reports: list[HookReport], colour: bool) -> None:
     for hook_report in reports:
         if not hook_report.findings:
@@ -95,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--run-tests", action="store_true", help="also run coverage-gate on the range"
     )
+    parser.add_argument(
+        "--mutate",
+        action="store_true",
+        help="also run mutation-gate on the range (Linux or macOS)",
+    )
     add_format_argument(parser)
     args = parser.parse_args(argv)
     try:
@@ -111,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reports = guard_reports(change_sets, settings)
         if args.run_tests:
             reports.append(coverage_report(whole_range, settings, root))
+        if args.mutate:
+            reports.append(mutation_report(whole_range, settings, root))
     except UserError as error:
         return report(error)
     findings: list[Finding] = [

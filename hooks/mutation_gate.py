@@ -29,6 +29,7 @@ from hooks.affected_tests import select_tests
 from hooks.atomic_write import write_atomically
 from hooks.coverage_gate import check_data_describes_the_change
 from hooks.errors import UserError, quiet_on_closed_pipe, report
+from hooks.findings import HookReport
 from hooks.import_graph import module_names
 from hooks.mutants import Mutant, mutants_of_file
 from hooks.tox_runner import (
@@ -246,6 +247,11 @@ def run_mutants(
     jobs: int | None,
 ) -> Results | None:
     """Run the planned mutants through tox; None when the tests fail unmutated."""
+    if not hasattr(os, "fork"):
+        raise UserError(
+            "mutation-gate runs mutants in forked processes; run it on "
+            "Linux or macOS (e.g. in CI)"
+        )
     hook_settings = settings.mutation_gate
     results = Results(change_set.describe(), hook_settings.fail_under)
     for mutants in planned.values():
@@ -346,14 +352,7 @@ def _outcome(mutant: Mutant, verdict: str, tests: list[str] | None = None) -> Ou
 
 def print_results(results: Results) -> None:
     for outcome in results.survived:
-        shown = ", ".join(outcome.tests[:SHOWN_TESTS])
-        more = ", ..." if len(outcome.tests) > SHOWN_TESTS else ""
-        print(
-            f"{outcome.path}:{outcome.line}: mutant survived: `{outcome.original}` -> "
-            f"`{outcome.mutated}` (ran {len(outcome.tests)} test"
-            f"{'' if len(outcome.tests) == 1 else 's'}: {shown}{more}); "
-            "add a test that fails when this line is wrong"
-        )
+        print(f"{outcome.path}:{outcome.line}: {survivor_message(outcome)}")
     for outcome in results.outcomes:
         if outcome.verdict == "allowed":
             print(
@@ -432,11 +431,6 @@ def run_gate(
     if list_only:
         print_mutants(planned)
         return 0
-    if not hasattr(os, "fork"):
-        raise UserError(
-            "mutation-gate runs mutants in forked processes; run it on "
-            "Linux or macOS (e.g. in CI)"
-        )
     results = run_mutants(change_set, settings, root, planned, jobs)
     if results is None:
         return 1
@@ -444,6 +438,50 @@ def run_gate(
     if json_file is not None:
         write_atomically(json_file, json.dumps(results.to_json(), indent=1).encode())
     return 0 if results.passed else 1
+
+
+def survivor_message(outcome: Outcome) -> str:
+    """What a surviving mutant says, after its `path:line: `."""
+    shown = ", ".join(outcome.tests[:SHOWN_TESTS])
+    more = ", ..." if len(outcome.tests) > SHOWN_TESTS else ""
+    return (
+        f"mutant survived: `{outcome.original}` -> `{outcome.mutated}` (ran "
+        f"{len(outcome.tests)} test{'' if len(outcome.tests) == 1 else 's'}: "
+        f"{shown}{more}); add a test that fails when this line is wrong"
+    )
+
+
+def gate_report(
+    change_set: git.ChangeSet, settings: config.Config, root: Path
+) -> HookReport:
+    """The gate on CHANGE_SET as findings (`testwarden check --mutate`): when
+    the score is too low, each survivor and the score; a failed test run."""
+    hook_report = HookReport(HOOK_ID)
+    planned = plan_mutants(change_set, settings, root)
+    results = run_mutants(change_set, settings, root, planned, None)
+    if results is None:
+        hook_report.block(
+            "tests-failed",
+            "",
+            None,
+            f"the tests fail on {change_set.describe()} without any mutant; fix them",
+        )
+        return hook_report
+    print_results(results)
+    if results.passed:
+        return hook_report
+    for outcome in results.survived:
+        hook_report.block(
+            "mutant-survived", outcome.path, outcome.line, survivor_message(outcome)
+        )
+    hook_report.block(
+        "score-too-low",
+        "",
+        None,
+        f"mutation score {results.score:.2f}% of {results.compared_with} is below "
+        f"fail-under {results.fail_under:g}%",
+    )
+    return hook_report
 
 
 @quiet_on_closed_pipe

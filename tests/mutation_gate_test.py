@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks import mutation_gate
+from hooks import check, mutation_gate
 from hooks.mutants import mutants_of_file
 from tests.helpers import add, commit, write
 
@@ -92,6 +92,30 @@ def test_weak_test_is_blocked_with_the_surviving_mutant(project, capfd, tmp_path
     assert verdicts == {6: "survived", 7: "killed", 8: "killed"}
 
 
+def test_check_mutate_reports_survivors_of_a_range_as_findings(project, capsys):
+    base = commit("nothing yet")
+    stage({"calc/ops.py": OPS + NARROW, "tests/test_narrow.py": WEAK_TEST})
+    commit("narrow, weakly tested")
+
+    weak = check.main(["--from-ref", base, "--mutate", "--format", "json"])
+
+    captured = capsys.readouterr()
+    findings = [json.loads(line) for line in captured.out.splitlines()]
+    assert weak == 1
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        ("mutant-survived", "calc/ops.py", 6),
+        ("score-too-low", "", None),
+    ]
+    assert findings[0]["message"] == SURVIVOR.partition("calc/ops.py:6: ")[2]
+    assert "mutation score: 66.67%" in captured.err  # progress goes to stderr
+
+    stage({"tests/test_narrow.py": CHECKING_TEST})
+    commit("narrow, checked at its boundary")
+
+    assert check.main(["--from-ref", base, "--mutate"]) == 0
+    assert capsys.readouterr().out == "testwarden check: nothing blocks\n"
+
+
 def test_the_same_change_with_a_checking_test_passes(project, capfd):
     stage({"calc/ops.py": OPS + NARROW, "tests/test_narrow.py": CHECKING_TEST})
 
@@ -161,6 +185,13 @@ def test_failing_tests_fail_the_gate_before_any_mutant(project, capfd):
     assert mutation_gate.main([]) == 1
 
     assert "the tests fail without any mutant; fix them first" in capfd.readouterr().out
+
+    failing = commit("the failing test, past the hooks")
+    assert (
+        check.main(["--from-ref", f"{failing}~1", "--mutate", "--format", "json"]) == 1
+    )
+    [finding] = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    assert (finding["rule"], finding["path"]) == ("tests-failed", "")
 
 
 def test_list_prints_the_mutants_and_runs_nothing(project, capfd):
