@@ -21,8 +21,10 @@ forked child (os.register_at_fork), as at the start of a new process.
 An ordered run stops after the last stressed test it holds: what would run
 after it cannot change its outcome. The last planned run runs in a new
 pytest process with another PYTHONHASHSEED (a fork keeps its parent's, and
-set and dict order of strings depends on it); it is plan mode "order": that
-process runs exactly the given node ids in the given order.
+set and dict order of strings depends on it): plan mode "order". That
+process starts while this one collects, collects the same files, then waits
+on a pipe for the node ids to run and runs exactly those, in that order, so
+its start-up overlaps the forked runs.
 
 The results (a JSON file named by the plan) say, for each run, the order it
 ran in and the node ids that failed.
@@ -69,7 +71,8 @@ class NewProcess:
     started: float
 
 
-SCRATCH = tempfile.mkdtemp(prefix="testwarden-stress-") if PLAN else ""
+STRESSING = PLAN is not None and PLAN["mode"] == "stress"
+SCRATCH = tempfile.mkdtemp(prefix="testwarden-stress-") if STRESSING else ""
 NEW_PROCESS: list[NewProcess] = []
 
 
