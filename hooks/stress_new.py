@@ -81,6 +81,10 @@ class Verdict:
     failed_in: list[tuple[StressRun, str]] = field(default_factory=list)
 
 
+class StressNotRun(Exception):
+    """The stress runs could not be made; the message says why."""
+
+
 def stressed_tests(
     change_set: git.ChangeSet, settings: config.Config, root: Path
 ) -> list[str]:
@@ -192,10 +196,6 @@ def run_stress(
         [display_path(test) for test in document["missing"]],
         document["collection_failed"],
     )
-
-
-class StressNotRun(Exception):
-    """The stress runs could not be made; the message says why."""
 
 
 def _stress_run(run: dict, root: Path) -> StressRun:
