@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from hooks import cli, protect_guardrails
+from tests.change_modes_test import manifest_config, pre_commit
 from tests.helpers import add, commit, committed, git, stage, write
 
 PRE_COMMIT = """\
@@ -1374,3 +1375,38 @@ def test_a_pragma_on_code_the_test_run_could_execute_still_blocks(
         "excludes an added line from coverage"
     ) in out
     assert "not blocked" not in out
+
+
+def test_switching_stress_new_off_is_refused_through_pre_commit(
+    repo, project_root, tmp_path
+):
+    home = tmp_path / "pre-commit-home"
+    committed(
+        {
+            ".pre-commit-config.yaml": manifest_config(
+                project_root, ["protect-guardrails"]
+            ),
+            "pyproject.toml": "[tool.testwarden.tox-changed-tests]\nstress-new = 5\n",
+        }
+    )
+    lowered = "[tool.testwarden.tox-changed-tests]\nstress-new = 0\n"
+    finding = "pyproject.toml:2: tox-changed-tests.stress-new: 5 -> 0"
+    stage({"pyproject.toml": lowered})
+
+    staged = pre_commit(project_root, home, "run", "protect-guardrails")
+    commit("stress-new off, past the hooks")
+    pushed = pre_commit(
+        project_root,
+        home,
+        "run",
+        "protect-guardrails",
+        "--from-ref",
+        "HEAD~1",
+        "--to-ref",
+        "HEAD",
+    )
+
+    assert staged.returncode == 1, staged.stdout
+    assert finding in staged.stdout, staged.stdout
+    assert pushed.returncode == 1, pushed.stdout
+    assert finding in pushed.stdout, pushed.stdout

@@ -271,12 +271,13 @@ def _run(planned: list[dict], scratch: str) -> list[dict]:
 
 
 def _result(run: dict, verdict: str, failed: list[str], seconds: float) -> dict:
+    failed_ids = set(failed)
     return {
         "number": run["number"],
         "kind": run["kind"],
         "order": [_location(item) for item in run["items"]],
         "failed": [
-            _location(item) for item in run["items"] if item.nodeid in set(failed)
+            _location(item) for item in run["items"] if item.nodeid in failed_ids
         ],
         "verdict": verdict,
         "seconds": round(seconds, 3),
