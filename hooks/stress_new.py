@@ -12,10 +12,14 @@ added, or on both sides with another definition) run `stress-new` times:
   run 4..  the same, shuffled from a printed order seed; the last run in a
            new process with another PYTHONHASHSEED (set order of strings)
 
-Runs 2 and later are one more tox run: our pytest plugin
-(inenv/testwarden_stress_plugin.py) collects the files once and makes each
-run in a forked child of that session, so a run costs the tests' own time,
-not a start of tox and pytest. A new or changed test that fails in any run
+Runs 2 and later are made by our pytest plugin
+(inenv/testwarden_stress_plugin.py), loaded into the selection's own tox run:
+once pytest has collected the selection, and before it runs it, each run is
+made in a forked child of that session, so a run costs the tests' own time,
+not a start of tox and pytest. When the selection run cannot make them (it
+runs under pytest-xdist or pytest-randomly, or it was not run again because
+it passed on this tree before), they are one more tox run of the new tests'
+files, made the same way (run_stress). A new or changed test that fails in any run
 blocks, with the run's seed and the exact command that replays its order.
 Other tests of those files failing in a stress run are reported, not blocked
 on: they are not the change's.
@@ -40,7 +44,12 @@ from hooks.suite_inventory import (
     new_and_changed_tests,
     read_changed_test_files,
 )
-from hooks.tox_runner import PASS_COVERAGE_FILE, failure_cause, run_tox_with_plugin
+from hooks.tox_runner import (
+    PASS_COVERAGE_FILE,
+    failure_cause,
+    plugin_environment,
+    run_tox_with_plugin,
+)
 
 HOOK_ID = "tox-changed-tests"
 PLUGIN_MODULE = "testwarden_stress_plugin"
@@ -71,6 +80,67 @@ class StressResults:
     runs: list[StressRun]
     missing: list[str]  # stressed tests the tox run did not collect
     collection_failed: bool
+
+
+@dataclass(frozen=True)
+class StressPlan:
+    """What the plugin is to do (PLAN_VARIABLE names plan_file) and where it
+    writes what it did."""
+
+    tests: tuple[str, ...]
+    runs: int
+    seed: int
+    plan_file: Path
+    results_file: Path
+
+    @classmethod
+    def write(
+        cls,
+        mode: str,
+        tests: Sequence[str],
+        runs: int,
+        seed: int,
+        root: Path,
+        scratch: Path,
+    ) -> StressPlan:
+        """The plan for plan mode MODE ("selection" or "stress"), written
+        into SCRATCH."""
+        plan = cls(tuple(tests), runs, seed, scratch / "plan.json", scratch / "results.json")
+        document = {
+            "mode": mode,
+            "tests": list(tests),
+            "files": [str(root / path) for path in _files_of(tests)],
+            "runs": runs,
+            "seed": seed,
+            "fresh_hash_seed": seed % LARGEST_SEED + 1,
+            "results": str(plan.results_file),
+        }
+        plan.plan_file.write_text(json.dumps(document), encoding="utf-8")
+        return plan
+
+    def tox_options(self) -> list[str]:
+        """tox options that load the plugin and set the runs' hash seed."""
+        pass_env, _ = plugin_environment(PLUGIN_MODULE, (PLAN_VARIABLE, self.plan_file))
+        return [*pass_env, "--hashseed", str(self.seed)]
+
+    def environment(self) -> dict[str, str]:
+        _, variables = plugin_environment(PLUGIN_MODULE, (PLAN_VARIABLE, self.plan_file))
+        return variables
+
+    def results(self, root: Path) -> StressResults | str | None:
+        """What the plugin did: the runs; or, when the selection run could
+        not make them, why; None when it never ran."""
+        try:
+            document = json.loads(self.results_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not document["made"]:
+            return document["reason"]
+        return StressResults(
+            [_stress_run(run, root) for run in document["runs"]],
+            [display_path(test) for test in document["missing"]],
+            document["collection_failed"],
+        )
 
 
 @dataclass
@@ -111,6 +181,10 @@ def _file_of(selector: str) -> str:
     return selector.partition("::")[0]
 
 
+def _files_of(tests: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(_file_of(test) for test in tests))
+
+
 def _base_of(node_id: str) -> str:
     """A node id without its parametrization: the test it is a case of."""
     path, _, name = node_id.partition("::")
@@ -143,20 +217,9 @@ def run_stress(
     runs: int,
     seed: int,
 ) -> StressResults:
-    """Runs 2..RUNS of TESTS in one tox run with the stress plugin."""
-    files = list(dict.fromkeys(_file_of(test) for test in tests))
+    """Runs 2..RUNS of TESTS in a tox run of their own, with the plugin."""
     with tempfile.TemporaryDirectory(prefix="testwarden-stress-") as scratch:
-        plan_file = Path(scratch) / "plan.json"
-        results_file = Path(scratch) / "results.json"
-        plan = {
-            "mode": "stress",
-            "tests": list(tests),
-            "runs": runs,
-            "seed": seed,
-            "fresh_hash_seed": seed % LARGEST_SEED + 1,
-            "results": str(results_file),
-        }
-        plan_file.write_text(json.dumps(plan), encoding="utf-8")
+        plan = StressPlan.write("stress", tests, runs, seed, root, Path(scratch))
         completed = run_tox_with_plugin(
             list(command),
             [
@@ -168,19 +231,16 @@ def run_stress(
                 *PASS_COVERAGE_FILE,
                 "--",
                 *KEEP_ORDER,
-                *(str(root / path) for path in files),
+                *(str(root / path) for path in _files_of(tests)),
             ],
             root,
             PLUGIN_MODULE,
-            (PLAN_VARIABLE, plan_file),
+            (PLAN_VARIABLE, plan.plan_file),
             # an env measuring coverage writes it here, not in the checkout
             {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
         )
-        try:
-            document = json.loads(results_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            document = None
-    if document is None:
+        results = plan.results(root)
+    if not isinstance(results, StressResults):
         output = completed.stdout + completed.stderr
         for line in output.strip().splitlines()[-OUTPUT_TAIL_LINES:]:
             print(f"  {line}")
@@ -191,11 +251,7 @@ def run_stress(
             "set PYTHONPATH or PYTEST_PLUGINS in set_env (or set `stress-new = 0` "
             f"in [tool.testwarden.{HOOK_ID}])"
         )
-    return StressResults(
-        [_stress_run(run, root) for run in document["runs"]],
-        [display_path(test) for test in document["missing"]],
-        document["collection_failed"],
-    )
+    return results
 
 
 def _stress_run(run: dict, root: Path) -> StressRun:
@@ -278,7 +334,8 @@ def stress_new_tests(
     seed: int | None = None,
 ) -> int:
     """Run the change's new and changed tests (TESTS, when already known)
-    stress-new - 1 more times; 1 when one of them failed in a run, else 0."""
+    stress-new - 1 more times in a tox run of their own; 1 when one of them
+    failed in a run, else 0."""
     runs = settings.tox_changed_tests.stress_new
     if runs < 2:
         return 0
@@ -291,9 +348,8 @@ def stress_new_tests(
                 "so no test is new; nothing stressed"
             )
         return 0
-    tree = git.working_tree_id()
-    remembered_as = [*command, *env_arguments, f"stress-new={runs}"]
-    prior = test_runs.find(root, tree, remembered_as, tests)
+    memory = _Memory(root, [*command, *env_arguments, f"stress-new={runs}"], tests)
+    prior = memory.find()
     if prior is not None:
         print(f"{HOOK_ID}: stress-new: not run again: {prior.describe()}")
         return 0 if prior.passed else 1
@@ -312,8 +368,101 @@ def stress_new_tests(
     except StressNotRun as error:
         print(error)
         return 1
-    passed = _report(results, tests, runs, seed, command, env_arguments, root)
-    test_runs.remember(root, HOOK_ID, tree, remembered_as, tests, passed=passed)
+    return _conclude(results, memory, runs, seed, command, env_arguments)
+
+
+@dataclass
+class _Memory:
+    """The stress runs' entry in test_runs: the same tests on the same tree
+    with the same command and stress-new are not run again."""
+
+    root: Path
+    remembered_as: list[str]
+    tests: Sequence[str]
+    tree: str = field(default_factory=git.working_tree_id)
+
+    def find(self) -> test_runs.PriorRun | None:
+        return test_runs.find(self.root, self.tree, self.remembered_as, self.tests)
+
+    def remember(self, passed: bool) -> None:
+        test_runs.remember(
+            self.root, HOOK_ID, self.tree, self.remembered_as, self.tests, passed=passed
+        )
+
+
+@dataclass(frozen=True)
+class SelectionStress:
+    """Runs 2.. planned into the selection's tox run, and their memory."""
+
+    plan: StressPlan
+    memory: _Memory
+
+
+def plan_in_selection_run(
+    settings: config.Config,
+    root: Path,
+    command: Sequence[str],
+    env_arguments: Sequence[str],
+    tests: Sequence[str],
+    scratch: Path,
+    *,
+    tree: str,
+    seed: int | None = None,
+) -> SelectionStress | None:
+    """The plan that has the selection's tox run make runs 2.. of TESTS,
+    before it runs the selection; None when there is nothing to stress, or
+    the runs are remembered for TREE (stress_new_tests replays them)."""
+    runs = settings.tox_changed_tests.stress_new
+    if runs < 2 or not tests:
+        return None
+    memory = _Memory(
+        root, [*command, *env_arguments, f"stress-new={runs}"], tests, tree
+    )
+    if memory.find() is not None:
+        return None
+    seed = random.randint(1, LARGEST_SEED) if seed is None else seed
+    print(
+        f"{HOOK_ID}: stress-new: running {len(tests)} new or changed test(s) "
+        f"{runs - 1} more time(s) in the selection's tox run, before pytest runs "
+        "the selection: alone, then with the tests of their files reversed and "
+        f"shuffled (order seed {seed}; the selection run, which runs them last, "
+        "is run 1):"
+    )
+    for test in tests:
+        print(f"  {test}")
+    plan = StressPlan.write("selection", tests, runs, seed, root, scratch)
+    return SelectionStress(plan, memory)
+
+
+def conclude_selection_run(
+    stress: SelectionStress, command: Sequence[str], env_arguments: Sequence[str]
+) -> int | None:
+    """After a passed selection run that made STRESS's runs: 1 when a new
+    test failed in one, 0 when none did; None when the run could not make
+    them (then stress_new_tests makes them in a tox run of their own)."""
+    plan, memory = stress.plan, stress.memory
+    results = plan.results(memory.root)
+    if not isinstance(results, StressResults):
+        why = results or "the stress plugin did not load in it"
+        print(
+            f"{HOOK_ID}: stress-new: the selection run could not make the runs "
+            f"({why}); they run in a tox run of their own"
+        )
+        return None
+    return _conclude(results, memory, plan.runs, plan.seed, command, env_arguments)
+
+
+def _conclude(
+    results: StressResults,
+    memory: _Memory,
+    runs: int,
+    seed: int,
+    command: Sequence[str],
+    env_arguments: Sequence[str],
+) -> int:
+    """Report RESULTS, remember them; the hook's exit code."""
+    passed = _report(results, memory.tests, runs, seed, command, env_arguments, memory.root)
+    memory.remember(passed)
     if passed:
         print(
             f"{HOOK_ID}: stress-new: every new or changed test passed {runs} of {runs} runs"

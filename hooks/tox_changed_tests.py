@@ -118,15 +118,35 @@ def run_changed_tests(
         print(f"tox-changed-tests: running {describe_size(selection)}:")
         print_selection(selection)
         posargs = ["--", *(str(root / selector) for selector in selectors)]
-    sys.stdout.flush()
     with tempfile.TemporaryDirectory(prefix="testwarden-run-") as scratch:
+        # The new tests' runs 2.. are made in this tox run, before pytest
+        # runs the selection, when it can (stress_new).
+        in_run = stress_new.plan_in_selection_run(
+            settings,
+            root,
+            command,
+            env_arguments,
+            stressed,
+            Path(scratch),
+            tree=tree,
+            seed=stress_seed,
+        )
+        stress_options, stress_environment = (
+            (in_run.plan.tox_options(), in_run.plan.environment())
+            if in_run
+            else ([], {})
+        )
+        sys.stdout.flush()
         # Coverage data, when the env writes some, serves coverage-gate on
         # the same tree and the test map.
         returncode = run_tox(
             command,
-            [*env_arguments, *PASS_COVERAGE_FILE, *posargs],
+            [*env_arguments, *PASS_COVERAGE_FILE, *stress_options, *posargs],
             root,
-            {"COVERAGE_FILE": str(Path(scratch) / ".coverage")},
+            {
+                **stress_environment,
+                "COVERAGE_FILE": str(Path(scratch) / ".coverage"),
+            },
         )
         measured = _coverage_of(Path(scratch), root) if returncode == 0 else None
         test_runs.remember(
@@ -142,6 +162,11 @@ def run_changed_tests(
         )
         if returncode == 0 and hook_settings.record_test_map:
             print(f"tox-changed-tests: {_record(measured, root, settings, selectors)}")
+        stressed_in_run = (
+            stress_new.conclude_selection_run(in_run, command, env_arguments)
+            if in_run and returncode == 0
+            else None
+        )
     if returncode == EXIT_NO_TESTS_COLLECTED and posargs:
         print(
             "tox-changed-tests: pytest collected no tests from the selected files; "
@@ -150,6 +175,8 @@ def run_changed_tests(
         return 1
     if returncode != 0:
         return 1
+    if stressed_in_run is not None:
+        return stressed_in_run
     return stress()
 
 

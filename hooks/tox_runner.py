@@ -285,17 +285,13 @@ def run_tox(
     return returncode
 
 
-def run_tox_with_plugin(
-    command: list[str],
-    arguments: list[str],
-    root: Path,
-    plugin_module: str,
-    plan: tuple[str, Path],
-    extra_environment: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run tox, output captured, with our pytest plugin PLUGIN_MODULE loaded
-    into its env (on PYTHONPATH, named in PYTEST_PLUGINS, next to any the
-    user named) and PLAN, (variable, file), telling it what to do."""
+def plugin_environment(
+    plugin_module: str, plan: tuple[str, Path]
+) -> tuple[list[str], dict[str, str]]:
+    """The tox options and environment variables that load our pytest plugin
+    PLUGIN_MODULE into a tox env (on PYTHONPATH, named in PYTEST_PLUGINS,
+    next to any the user named), with PLAN, (variable, file), telling it
+    what to do."""
     plan_variable, plan_file = plan
     python_path = os.pathsep.join(
         filter(None, [str(IN_ENV_DIRECTORY), os.environ.get("PYTHONPATH")])
@@ -306,11 +302,28 @@ def run_tox_with_plugin(
         for name in ("PYTHONPATH", "PYTEST_PLUGINS", plan_variable)
         for item in ("-x", f"testenv.pass_env+={name}")
     ]
-    environment = {
-        **git.scrubbed_environment(),
+    variables = {
         "PYTHONPATH": python_path,
         "PYTEST_PLUGINS": plugins,
         plan_variable: str(plan_file),
+    }
+    return pass_env, variables
+
+
+def run_tox_with_plugin(
+    command: list[str],
+    arguments: list[str],
+    root: Path,
+    plugin_module: str,
+    plan: tuple[str, Path],
+    extra_environment: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run tox, output captured, with our pytest plugin PLUGIN_MODULE loaded
+    into its env and PLAN, (variable, file), telling it what to do."""
+    pass_env, plugin_variables = plugin_environment(plugin_module, plan)
+    environment = {
+        **git.scrubbed_environment(),
+        **plugin_variables,
         **(extra_environment or {}),
     }
     try:

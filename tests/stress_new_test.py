@@ -278,9 +278,13 @@ def test_a_tox_env_without_pytest_says_the_stress_runs_could_not_be_made(
         ("tests/test_new.py", "def test_new():\n    assert True\n"),
     )
 
-    assert stress(project, 5, seed=1) == 1
+    assert tox_changed_tests.main(["--stress-seed", "1"]) == 1
 
     output = capfd.readouterr().out
+    assert (
+        "stress-new: the selection run could not make the runs (the stress "
+        "plugin did not load in it); they run in a tox run of their own"
+    ) in output
     assert (
         "tox-changed-tests: stress-new: the tox env did not run pytest with "
         "testwarden's stress plugin ("
@@ -304,6 +308,88 @@ def test_a_tox_command_running_pytest_xdist_is_stressed_in_one_process(project, 
 
     blocked = verdicts(capfd.readouterr().out)
     assert blocked == {REGISTRY.flaky_test: (2, 3)}
+
+
+def test_the_runs_are_made_in_the_selection_tox_run(project, capfd):
+    stage((REGISTRY.flaky_path, REGISTRY.flaky_source))
+
+    assert tox_changed_tests.main(["--stress-seed", "1"]) == 1
+
+    output = capfd.readouterr().out
+    assert (
+        "stress-new: running 2 new or changed test(s) 4 more time(s) in the "
+        "selection's tox run, before pytest runs the selection"
+    ) in output
+    assert "2 passed" in output  # the selection itself, after the runs
+    assert "could not make the runs" not in output
+    assert list(verdicts(output)) == [REGISTRY.flaky_test]
+
+
+def in_own_env(name: str, deps: str, pytest_options: str) -> str:
+    """A tox.ini whose only env, NAME, runs pytest with DEPS and PYTEST_OPTIONS."""
+    return (
+        f"[tox]\nenv_list = {name}\n\n[testenv:{name}]\nskip_install = true\n"
+        f"deps = pytest\n    {deps}\n"
+        f"commands = pytest {pytest_options} -p no:cacheprovider {{posargs:tests}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "deps", "pytest_options", "reason"),
+    [
+        ("xdist", "pytest-xdist", "-n 2", "it runs under pytest-xdist"),
+        (
+            "randomly",
+            "pytest-randomly",
+            "",
+            "pytest-randomly reseeds random before each test",
+        ),
+    ],
+)
+def test_a_selection_run_that_cannot_make_the_runs_leaves_them_to_a_run_of_their_own(
+    project, capfd, env, deps, pytest_options, reason
+):
+    stage(
+        ("tox.ini", in_own_env(env, deps, pytest_options)),
+        (REGISTRY.stable_path, REGISTRY.stable_source),
+    )
+
+    assert tox_changed_tests.main(["--stress-new", "3"]) == 0
+
+    output = capfd.readouterr().out
+    assert (
+        f"stress-new: the selection run could not make the runs ({reason}); "
+        "they run in a tox run of their own"
+    ) in output
+    assert (
+        "stress-new: running 2 new or changed test(s) 2 more time(s): alone" in output
+    )
+    assert "every new or changed test passed 3 of 3 runs" in output
+
+
+def test_a_coverage_fail_under_in_the_tox_command_fails_no_run(project, capfd):
+    """The new process runs the new tests' files alone: pytest-cov's
+    fail-under would fail it on coverage the selection run does reach."""
+    stage(
+        (
+            "tox.ini",
+            in_own_env("cov", "pytest-cov", "--cov=calc --cov-fail-under=100"),
+        ),
+        (
+            "calc.py",
+            "def add(a, b):\n    return a + b\n\n\ndef neg(a):\n    return -a\n",
+        ),
+        (
+            "tests/test_neg.py",
+            "from calc import neg\n\n\ndef test_neg():\n    assert neg(2) == -2\n",
+        ),
+    )
+
+    assert tox_changed_tests.main(["--stress-new", "3"]) == 0
+
+    output = capfd.readouterr().out
+    assert "Required test coverage of 100% reached" in output
+    assert "every new or changed test passed 3 of 3 runs" in output
 
 
 def test_a_change_without_new_or_changed_tests_runs_nothing_more(project, capfd):

@@ -3,11 +3,16 @@
 Standard library and pytest only, so the environment needs nothing new:
 tox-changed-tests puts this directory on PYTHONPATH, names the plugin in
 PYTEST_PLUGINS and writes a plan (a JSON file named by
-TESTWARDEN_STRESS_PLAN). The tox run collects the files of the new and
-changed tests; then, instead of pytest's run of them, this plugin runs the
-planned runs one after another, each in a fresh forked child of the
-collected session (testwarden_forked), so no run sees the module state
-another run left (files it left, it does see, as a later pytest run would):
+TESTWARDEN_STRESS_PLAN). Plan mode "selection": the selection run of
+tox-changed-tests collects the selection; before pytest runs it, this plugin
+makes the planned runs of the new and changed tests, one after another, each
+in a fresh forked child of the collected session (testwarden_forked), so no
+run sees the module state another run left (files it left, it does see, as
+a later pytest run would), and the selection run itself starts from the
+state it would have had. Plan mode "stress" does the same in a tox run of
+the new tests' files alone, in place of pytest's run of them: what the host
+runs when the selection run could not make them (pytest-xdist spreads it
+over workers; pytest-randomly reseeds random before each test).
 
   "alone"     each stressed test alone, one child per test
   "reversed"  the tests of their files, files and tests in reverse order
@@ -22,12 +27,13 @@ An ordered run stops after the last stressed test it holds: what would run
 after it cannot change its outcome. The last planned run runs in a new
 pytest process with another PYTHONHASHSEED (a fork keeps its parent's, and
 set and dict order of strings depends on it): plan mode "order". That
-process starts while this one collects, collects the same files, then waits
-on a pipe for the node ids to run and runs exactly those, in that order, so
-its start-up overlaps the forked runs.
+process starts while this one collects, collects the files of the new
+tests, then waits on a pipe for the node ids to run and runs exactly those,
+in that order, so its start-up overlaps the forked runs.
 
 The results (a JSON file named by the plan) say, for each run, the order it
-ran in and the node ids that failed.
+ran in and the node ids that failed; or, in plan mode "selection", that the
+runs were not made and why.
 """
 
 from __future__ import annotations
@@ -71,27 +77,53 @@ class NewProcess:
     started: float
 
 
-STRESSING = PLAN is not None and PLAN["mode"] == "stress"
+STRESSING = PLAN is not None and PLAN["mode"] in ("stress", "selection")
 SCRATCH = tempfile.mkdtemp(prefix="testwarden-stress-") if STRESSING else ""
 NEW_PROCESS: list[NewProcess] = []
+# Why the selection run cannot make the stress runs (plan mode "selection").
+NOT_IN_THIS_RUN: list[str] = []
+# Environment variables that would make coverage measure the new process.
+COVERAGE_STARTERS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config) -> None:
-    """The runs are ours to make: pytest-xdist, if the tox command asks for
-    it, would spread the session over workers."""
-    if PLAN is None:
+    """The runs are ours to make. In a run of their own (and in the new
+    process), pytest-xdist, if the tox command asks for it, would spread the
+    session over workers: it is switched off. In the selection run it stays, and the runs are left to
+    a run of their own, as they are when pytest-randomly reseeds random
+    before each test (an unseeded draw would repeat in every run)."""
+    if PLAN is None or hasattr(config, "workerinput"):
         return
-    if hasattr(config.option, "dist"):
+    if PLAN["mode"] == "selection":
+        if getattr(config.option, "dist", "no") != "no":
+            NOT_IN_THIS_RUN.append("it runs under pytest-xdist")
+        elif config.pluginmanager.has_plugin("randomly"):
+            NOT_IN_THIS_RUN.append("pytest-randomly reseeds random before each test")
+        if NOT_IN_THIS_RUN:
+            return
+    elif hasattr(config.option, "dist"):  # plan mode "stress" or "order"
         config.option.dist = "no"
         config.option.numprocesses = None
-    if PLAN["mode"] == "stress" and PLAN["runs"] >= 3:
+    if STRESSING and PLAN["runs"] >= 3:
         NEW_PROCESS.append(_start_new_process(config))
 
 
+def _options_of(config) -> list[str]:
+    """This session's arguments less the files and node ids it was given
+    (the selection, in plan mode "selection"); coverage off when pytest-cov
+    would measure (its data would land on the session's, its fail-under
+    fail a run of a few tests)."""
+    positional = set(config.args)
+    options = [arg for arg in config.invocation_params.args if arg not in positional]
+    if hasattr(config.option, "no_cov"):
+        options.append("--no-cov")
+    return options
+
+
 def _start_new_process(config) -> NewProcess:
-    """pytest again, with this session's arguments (the same files
-    collected) and the plan's other PYTHONHASHSEED."""
+    """pytest again, with this session's options, on the files of the new
+    tests, under the plan's other PYTHONHASHSEED."""
     read_end, write_end = os.pipe()
     plan_file = os.path.join(SCRATCH, "order-plan.json")
     results_file = os.path.join(SCRATCH, "order-results.json")
@@ -99,14 +131,17 @@ def _start_new_process(config) -> NewProcess:
         json.dump(
             {"mode": "order", "order_pipe": read_end, "results": results_file}, stream
         )
-    params = config.invocation_params
+    environment = {
+        name: value for name, value in os.environ.items() if name not in COVERAGE_STARTERS
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *params.args],
-        cwd=str(params.dir),
+        [sys.executable, "-m", "pytest", *_options_of(config), *PLAN["files"]],
+        cwd=str(config.invocation_params.dir),
         env={
-            **os.environ,
+            **environment,
             PLAN_VARIABLE: plan_file,
             "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
+            "COVERAGE_FILE": os.path.join(SCRATCH, ".coverage"),
         },
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -210,30 +245,54 @@ def pytest_runtest_logreport(report) -> None:
 
 
 def pytest_sessionfinish(session) -> None:
+    """Plan mode "order": what failed, collection errors included (the exit
+    code says less: pytest-cov's fail-under, say, sets it too)."""
     if PLAN is not None and PLAN["mode"] == "order":
         with open(PLAN["results"], "w", encoding="utf-8") as stream:
-            json.dump({"failed": FAILED_IN_ORDER_RUN}, stream)
+            json.dump(
+                {"failed": FAILED_IN_ORDER_RUN, "testsfailed": session.testsfailed},
+                stream,
+            )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session):
-    """Plan mode "stress": the planned runs take the place of pytest's run.
-    Plan mode "order": pytest runs the node ids the parent sends, in order."""
-    if PLAN is None:
+    """Plan mode "selection": the planned runs, then pytest's run of the
+    selection. Plan mode "stress": the planned runs take the place of
+    pytest's run. Plan mode "order": pytest runs the node ids the parent
+    sends, in order."""
+    if PLAN is None or hasattr(session.config, "workerinput"):
         return None
     if PLAN["mode"] == "order":
         by_location = {_location(item): item for item in session.items}
         order = _order_from_pipe()
         session.items[:] = [by_location[name] for name in order if name in by_location]
         return None
+    if NOT_IN_THIS_RUN:
+        _write_results({"made": False, "reason": NOT_IN_THIS_RUN[0]})
+        return None
+    results = _stress(session)
+    _write_results(results)
+    return True if PLAN["mode"] == "stress" else None
+
+
+def _write_results(results: dict) -> None:
+    with open(PLAN["results"], "w", encoding="utf-8") as stream:
+        json.dump(results, stream)
+
+
+def _stress(session) -> dict:
+    """The planned runs of the collected SESSION, as the results document."""
     results: dict = {
+        "made": True,
         "hash_seed": os.environ.get("PYTHONHASHSEED", ""),
         "collection_failed": bool(session.testsfailed),
         "missing": [],
         "runs": [],
     }
     if not session.testsfailed:
-        stop_coverage()
+        if PLAN["mode"] == "stress":
+            stop_coverage()  # nothing after the runs needs it
         by_test = _stressed_items(session.items, PLAN["tests"])
         results["missing"] = [test for test, found in by_test.items() if not found]
         planned = _planned_runs(PLAN, by_test, session.items)
@@ -242,9 +301,7 @@ def pytest_runtestloop(session):
         os.close(new_process.order_pipe)
         new_process.process.wait()
     shutil.rmtree(SCRATCH, ignore_errors=True)
-    with open(PLAN["results"], "w", encoding="utf-8") as stream:
-        json.dump(results, stream)
-    return True
+    return results
 
 
 def _run(planned: list[dict], scratch: str) -> list[dict]:
@@ -253,6 +310,9 @@ def _run(planned: list[dict], scratch: str) -> list[dict]:
         ForkedRun(
             key=str(index),
             items=run["items"],
+            # the selection run measures coverage for the hooks after it;
+            # a child's tests are not part of that run
+            prepare=stop_coverage,
             wall_limit=WALL_LIMIT_SECONDS,
             tear_down=True,
             run_all=True,
@@ -295,19 +355,20 @@ def _new_process_run(new_process: NewProcess, run: dict) -> dict:
             pipe.write(json.dumps(order))
     except BrokenPipeError:  # it ended before it could take the order
         pass
+    failed: list[str] = []
     try:
-        returncode = new_process.process.wait(timeout=WALL_LIMIT_SECONDS)
-        verdict = "passed" if returncode == 0 else "failed"
+        new_process.process.wait(timeout=WALL_LIMIT_SECONDS)
     except subprocess.TimeoutExpired:
         new_process.process.kill()
         new_process.process.wait()
         verdict = "timeout"
-    failed = []
-    if os.path.exists(new_process.results_file):
-        with open(new_process.results_file, encoding="utf-8") as stream:
-            failed = json.load(stream)["failed"]
-    elif verdict == "passed":
-        verdict = "error"
+    else:
+        verdict = "error"  # it ended without writing what failed
+        if os.path.exists(new_process.results_file):
+            with open(new_process.results_file, encoding="utf-8") as stream:
+                finished = json.load(stream)
+            failed = finished["failed"]
+            verdict = "failed" if failed or finished["testsfailed"] else "passed"
     result = _result(run, verdict, failed, time.monotonic() - started)
     result["new_process"] = True
     result["hash_seed"] = PLAN["fresh_hash_seed"]
