@@ -80,6 +80,8 @@ class StressResults:
     runs: list[StressRun]
     missing: list[str]  # stressed tests the tox run did not collect
     collection_failed: bool
+    # Node ids that failed in the selection run, when it made the runs.
+    selection_failed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class StressPlan:
     ) -> StressPlan:
         """The plan for plan mode MODE ("selection" or "stress"), written
         into SCRATCH."""
-        plan = cls(tuple(tests), runs, seed, scratch / "plan.json", scratch / "results.json")
+        plan = cls(
+            tuple(tests), runs, seed, scratch / "plan.json", scratch / "results.json"
+        )
         document = {
             "mode": mode,
             "tests": list(tests),
@@ -124,7 +128,9 @@ class StressPlan:
         return [*pass_env, "--hashseed", str(self.seed)]
 
     def environment(self) -> dict[str, str]:
-        _, variables = plugin_environment(PLUGIN_MODULE, (PLAN_VARIABLE, self.plan_file))
+        _, variables = plugin_environment(
+            PLUGIN_MODULE, (PLAN_VARIABLE, self.plan_file)
+        )
         return variables
 
     def results(self, root: Path) -> StressResults | str | None:
@@ -140,6 +146,10 @@ class StressPlan:
             [_stress_run(run, root) for run in document["runs"]],
             [display_path(test) for test in document["missing"]],
             document["collection_failed"],
+            tuple(
+                _relative(location, root)
+                for location in document.get("selection_failed", [])
+            ),
         )
 
 
@@ -149,6 +159,7 @@ class Verdict:
 
     test: str
     failed_in: list[tuple[StressRun, str]] = field(default_factory=list)
+    failed_in_selection: bool = False  # run 1
 
 
 class StressNotRun(Exception):
@@ -277,10 +288,18 @@ def _relative(location: str, root: Path) -> str:
     return f"{relative.as_posix()}::{name}"
 
 
-def verdicts_of(tests: Sequence[str], runs: Sequence[StressRun]) -> list[Verdict]:
+def verdicts_of(
+    tests: Sequence[str],
+    runs: Sequence[StressRun],
+    selection_failed: Sequence[str] = (),
+) -> list[Verdict]:
     """Each of TESTS with the runs it failed in (a failed case of a
-    parametrized test counts for the test), in TESTS' order."""
-    verdicts = {test: Verdict(test) for test in tests}
+    parametrized test counts for the test), in TESTS' order; SELECTION_FAILED,
+    the node ids that failed in the selection run, when it made the runs."""
+    failed_first = {_base_of(node_id) for node_id in selection_failed}
+    verdicts = {
+        test: Verdict(test, failed_in_selection=test in failed_first) for test in tests
+    }
     for run in runs:
         for node_id in run.failed:
             verdict = verdicts.get(_base_of(node_id))
@@ -317,8 +336,9 @@ def verdict_line(
         command, env_arguments, root, failing.order[: position + 1], failing.hash_seed
     )
     where = f" ({', '.join(seeds)})" if seeds else ""
+    failures = len(verdict.failed_in) + verdict.failed_in_selection
     return (
-        f"{verdict.test}: passed {runs - len(verdict.failed_in)} of {runs} runs; "
+        f"{verdict.test}: passed {runs - failures} of {runs} runs; "
         f"failed when run {context}{where}; rerun with: {shlex.join(replay)}"
     )
 
@@ -435,20 +455,32 @@ def plan_in_selection_run(
 
 
 def conclude_selection_run(
-    stress: SelectionStress, command: Sequence[str], env_arguments: Sequence[str]
+    stress: SelectionStress,
+    command: Sequence[str],
+    env_arguments: Sequence[str],
+    *,
+    selection_passed: bool,
 ) -> int | None:
-    """After a passed selection run that made STRESS's runs: 1 when a new
-    test failed in one, 0 when none did; None when the run could not make
-    them (then stress_new_tests makes them in a tox run of their own)."""
+    """After the selection run that took STRESS's plan: 1 when a new test
+    failed in a run, 0 when none did; None when the run could not make them
+    (then, if the selection passed, stress_new_tests makes them in a tox run
+    of their own). The runs came before the selection, so when a new test
+    fails there, what they found says why (a file a run left, say)."""
     plan, memory = stress.plan, stress.memory
     results = plan.results(memory.root)
     if not isinstance(results, StressResults):
-        why = results or "the stress plugin did not load in it"
-        print(
-            f"{HOOK_ID}: stress-new: the selection run could not make the runs "
-            f"({why}); they run in a tox run of their own"
-        )
+        if selection_passed:
+            why = results or "the stress plugin did not load in it"
+            print(
+                f"{HOOK_ID}: stress-new: the selection run could not make the "
+                f"runs ({why}); they run in a tox run of their own"
+            )
         return None
+    if not selection_passed:
+        print(
+            f"{HOOK_ID}: stress-new: the selection run failed after runs 2 to "
+            f"{plan.runs} of the new and changed tests, which it made first:"
+        )
     return _conclude(results, memory, plan.runs, plan.seed, command, env_arguments)
 
 
@@ -461,7 +493,9 @@ def _conclude(
     env_arguments: Sequence[str],
 ) -> int:
     """Report RESULTS, remember them; the hook's exit code."""
-    passed = _report(results, memory.tests, runs, seed, command, env_arguments, memory.root)
+    passed = _report(
+        results, memory.tests, runs, seed, command, env_arguments, memory.root
+    )
     memory.remember(passed)
     if passed:
         print(
@@ -501,7 +535,9 @@ def _report(
             "command deselects it?); not stressed"
         )
     blocked = [
-        verdict for verdict in verdicts_of(tests, results.runs) if verdict.failed_in
+        verdict
+        for verdict in verdicts_of(tests, results.runs, results.selection_failed)
+        if verdict.failed_in
     ]
     for verdict in blocked:
         print(verdict_line(verdict, runs, seed, command, env_arguments, root))

@@ -163,8 +163,10 @@ def run_changed_tests(
         if returncode == 0 and hook_settings.record_test_map:
             print(f"tox-changed-tests: {_record(measured, root, settings, selectors)}")
         stressed_in_run = (
-            stress_new.conclude_selection_run(in_run, command, env_arguments)
-            if in_run and returncode == 0
+            stress_new.conclude_selection_run(
+                in_run, command, env_arguments, selection_passed=returncode == 0
+            )
+            if in_run
             else None
         )
     if returncode == EXIT_NO_TESTS_COLLECTED and posargs:

@@ -325,6 +325,21 @@ def test_the_runs_are_made_in_the_selection_tox_run(project, capfd):
     assert list(verdicts(output)) == [REGISTRY.flaky_test]
 
 
+def test_a_selection_failing_on_what_the_runs_left_says_what_they_found(project, capfd):
+    leftover = next(cause for cause in CAUSES if "leftover" in cause.name)
+    stage((leftover.flaky_path, leftover.flaky_source))
+
+    assert tox_changed_tests.main(["--stress-seed", "1"]) == 1
+
+    output = capfd.readouterr().out
+    assert f"FAILED {leftover.flaky_test}" in output  # the selection run, last
+    assert (
+        "stress-new: the selection run failed after runs 2 to 5 of the new and "
+        "changed tests, which it made first:"
+    ) in output
+    assert verdicts(output) == {leftover.flaky_test: (1, 5)}
+
+
 def in_own_env(name: str, deps: str, pytest_options: str) -> str:
     """A tox.ini whose only env, NAME, runs pytest with DEPS and PYTEST_OPTIONS."""
     return (

@@ -132,7 +132,9 @@ def _start_new_process(config) -> NewProcess:
             {"mode": "order", "order_pipe": read_end, "results": results_file}, stream
         )
     environment = {
-        name: value for name, value in os.environ.items() if name not in COVERAGE_STARTERS
+        name: value
+        for name, value in os.environ.items()
+        if name not in COVERAGE_STARTERS
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", *_options_of(config), *PLAN["files"]],
@@ -235,24 +237,30 @@ def _order_from_pipe() -> list[str]:
     return json.loads(sent) if sent else []
 
 
-FAILED_IN_ORDER_RUN: list[str] = []
+# What failed in pytest's own run of this session (plan modes "order" and
+# "selection"; the forked runs report nothing to the session).
+FAILED_IN_THIS_RUN: list[str] = []
+# The results document of plan mode "selection", once the runs were made.
+MADE: list[dict] = []
 
 
 def pytest_runtest_logreport(report) -> None:
-    if PLAN is not None and PLAN["mode"] == "order" and report.failed:
-        if report.nodeid not in FAILED_IN_ORDER_RUN:
-            FAILED_IN_ORDER_RUN.append(report.nodeid)
+    if PLAN is not None and report.failed and report.nodeid not in FAILED_IN_THIS_RUN:
+        FAILED_IN_THIS_RUN.append(report.nodeid)
 
 
 def pytest_sessionfinish(session) -> None:
     """Plan mode "order": what failed, collection errors included (the exit
-    code says less: pytest-cov's fail-under, say, sets it too)."""
+    code says less: pytest-cov's fail-under, say, sets it too). Plan mode
+    "selection": the results, with what failed in the selection run (run 1)."""
     if PLAN is not None and PLAN["mode"] == "order":
-        with open(PLAN["results"], "w", encoding="utf-8") as stream:
-            json.dump(
-                {"failed": FAILED_IN_ORDER_RUN, "testsfailed": session.testsfailed},
-                stream,
-            )
+        _write_results(
+            {"failed": FAILED_IN_THIS_RUN, "testsfailed": session.testsfailed}
+        )
+    if MADE:
+        locations = {item.nodeid: _location(item) for item in session.items}
+        failed = [locations[node] for node in FAILED_IN_THIS_RUN if node in locations]
+        _write_results({**MADE[0], "selection_failed": failed})
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -273,7 +281,10 @@ def pytest_runtestloop(session):
         return None
     results = _stress(session)
     _write_results(results)
-    return True if PLAN["mode"] == "stress" else None
+    if PLAN["mode"] == "stress":
+        return True
+    MADE.append(results)
+    return None
 
 
 def _write_results(results: dict) -> None:
