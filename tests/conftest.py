@@ -70,6 +70,9 @@ def isolated_environment(monkeypatch, tmp_path_factory, download_cache):
         "PRE_COMMIT_TO_REF",
         "GIT_DIR",
         "GIT_INDEX_FILE",
+        # set by our own tox-changed-tests for its selection run: a test's
+        # `coverage run` would write there, not into the test's directory
+        "COVERAGE_FILE",
     ):
         monkeypatch.delenv(variable, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")

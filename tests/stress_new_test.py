@@ -382,6 +382,23 @@ def test_a_selection_run_that_cannot_make_the_runs_leaves_them_to_a_run_of_their
     assert "every new or changed test passed 3 of 3 runs" in output
 
 
+@pytest.mark.parametrize(
+    "tox_ini",
+    [TOX_INI, in_own_env("xdist", "pytest-xdist", "-n 2")],
+    ids=["runs in the selection run", "xdist: a run of their own"],
+)
+def test_the_runs_leave_no_temporary_directory(project, capfd, monkeypatch, tox_ini):
+    temporary = project.parent / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))  # for tox and pytest in its env
+    stage(("tox.ini", tox_ini), (REGISTRY.stable_path, REGISTRY.stable_source))
+
+    assert tox_changed_tests.main(["--stress-new", "3"]) == 0
+
+    assert "every new or changed test passed 3 of 3 runs" in capfd.readouterr().out
+    assert sorted(temporary.glob("testwarden-stress-runs-*")) == []
+
+
 def test_a_coverage_fail_under_in_the_tox_command_fails_no_run(project, capfd):
     """The new process runs the new tests' files alone: pytest-cov's
     fail-under would fail it on coverage the selection run does reach."""

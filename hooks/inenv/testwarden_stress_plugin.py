@@ -78,7 +78,9 @@ class NewProcess:
 
 
 STRESSING = PLAN is not None and PLAN["mode"] in ("stress", "selection")
-SCRATCH = tempfile.mkdtemp(prefix="testwarden-stress-") if STRESSING else ""
+# The temporary directory of the runs, made when the first run needs it
+# (never in an xdist worker, nor when the runs are left to a run of their own).
+SCRATCH: list[str] = []
 NEW_PROCESS: list[NewProcess] = []
 # Why the selection run cannot make the stress runs (plan mode "selection").
 NOT_IN_THIS_RUN: list[str] = []
@@ -109,6 +111,17 @@ def pytest_configure(config) -> None:
         NEW_PROCESS.append(_start_new_process(config))
 
 
+def _scratch() -> str:
+    if not SCRATCH:
+        SCRATCH.append(tempfile.mkdtemp(prefix="testwarden-stress-runs-"))
+    return SCRATCH[0]
+
+
+def pytest_unconfigure(config) -> None:
+    for directory in SCRATCH:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _options_of(config) -> list[str]:
     """This session's arguments less the files and node ids it was given
     (the selection, in plan mode "selection"); coverage off when pytest-cov
@@ -125,8 +138,8 @@ def _start_new_process(config) -> NewProcess:
     """pytest again, with this session's options, on the files of the new
     tests, under the plan's other PYTHONHASHSEED."""
     read_end, write_end = os.pipe()
-    plan_file = os.path.join(SCRATCH, "order-plan.json")
-    results_file = os.path.join(SCRATCH, "order-results.json")
+    plan_file = os.path.join(_scratch(), "order-plan.json")
+    results_file = os.path.join(_scratch(), "order-results.json")
     with open(plan_file, "w", encoding="utf-8") as stream:
         json.dump(
             {"mode": "order", "order_pipe": read_end, "results": results_file}, stream
@@ -143,7 +156,7 @@ def _start_new_process(config) -> NewProcess:
             **environment,
             PLAN_VARIABLE: plan_file,
             "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
-            "COVERAGE_FILE": os.path.join(SCRATCH, ".coverage"),
+            "COVERAGE_FILE": os.path.join(_scratch(), ".coverage"),
         },
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -307,11 +320,10 @@ def _stress(session) -> dict:
         by_test = _stressed_items(session.items, PLAN["tests"])
         results["missing"] = [test for test, found in by_test.items() if not found]
         planned = _planned_runs(PLAN, by_test, session.items)
-        results["runs"] = _run(planned, SCRATCH)
+        results["runs"] = _run(planned, _scratch())
     for new_process in NEW_PROCESS:  # not needed after all: it runs nothing
         os.close(new_process.order_pipe)
         new_process.process.wait()
-    shutil.rmtree(SCRATCH, ignore_errors=True)
     return results
 
 
