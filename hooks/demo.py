@@ -195,6 +195,27 @@ def add_an_untested_function(repo: Path) -> None:
     )
 
 
+def add_a_weakly_tested_function(repo: Path) -> None:
+    _append(
+        repo,
+        "src/textstats/words.py",
+        "\n\ndef is_long(word: str, width: int = 8) -> bool:\n"
+        '    """Whether WORD has at least WIDTH letters."""\n'
+        "    return len(word) >= width\n",
+    )
+    _replace(
+        repo,
+        "tests/test_words.py",
+        "import average_length, longest_word, most_common, words\n",
+        "import average_length, is_long, longest_word, most_common, words\n",
+    )
+    _append(
+        repo,
+        "tests/test_words.py",
+        "\n\ndef test_a_long_word_is_long():\n" '    assert is_long("harbourmaster")\n',
+    )
+
+
 def lower_the_threshold(repo: Path) -> None:
     _replace(repo, "pyproject.toml", "fail_under = 90", "fail_under = 80")
 
@@ -295,6 +316,22 @@ STEPS = (
                 "coverage-gate",
                 "rejected",
                 ("src/textstats/words.py:35: changed lines 35-38 are not covered",),
+            ),
+        ),
+    ),
+    Step(
+        "a test that checks too little",
+        "added textstats.words.is_long() with a test that passes for any width",
+        add_a_weakly_tested_function,
+        (
+            HookRun(
+                "mutation-gate",
+                "rejected",
+                (
+                    "mutant survived: `len(word) >= width` -> `len(word) > width`",
+                    "add a test that fails when this line is wrong",
+                    "mutation score: 0.00%",
+                ),
             ),
         ),
     ),
@@ -485,7 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip-tox",
         action="store_true",
-        help="skip tox-changed-tests and coverage-gate, which need a tox environment",
+        help="skip tox-changed-tests, coverage-gate and mutation-gate, which need a "
+        "tox environment",
     )
     args = parser.parse_args(argv)
     try:

@@ -29,6 +29,7 @@ VERDICTS = [
     "forbid-mock-data: rejected (exit 1)",
     "tox-changed-tests: rejected (exit 1)",
     "coverage-gate: rejected (exit 1)",
+    "mutation-gate: rejected (exit 1)",
     "protect-guardrails: rejected (exit 1)",
 ]
 TOX_VERDICTS = [verdict for verdict in VERDICTS if verdict.startswith(demo.TOX_HOOKS)]
@@ -78,17 +79,18 @@ def test_the_demo_walks_through_every_step_and_keeps_the_repository(
     request.addfinalizer(lambda: shutil.rmtree(kept))
 
     assert exit_code == 0, output
-    headings = re.findall(r"^\[\d/9\] .*$", output, flags=re.MULTILINE)
+    headings = re.findall(r"^\[\d+/10\] .*$", output, flags=re.MULTILINE)
     assert headings == [
-        "[1/9] a clean commit",
-        "[2/9] an unformatted file",
-        "[3/9] a deleted test",
-        "[4/9] a skipped test without a replacement",
-        "[5/9] a test hollowed out",
-        "[6/9] a fixture returning fabricated data",
-        "[7/9] a change that breaks a test",
-        "[8/9] new code without tests",
-        "[9/9] a lowered coverage threshold",
+        "[1/10] a clean commit",
+        "[2/10] an unformatted file",
+        "[3/10] a deleted test",
+        "[4/10] a skipped test without a replacement",
+        "[5/10] a test hollowed out",
+        "[6/10] a fixture returning fabricated data",
+        "[7/10] a change that breaks a test",
+        "[8/10] new code without tests",
+        "[9/10] a test that checks too little",
+        "[10/10] a lowered coverage threshold",
     ]
     assert verdicts(output) == VERDICTS
     assert output.count("creating the tox environment") == 1
@@ -97,6 +99,10 @@ def test_the_demo_walks_through_every_step_and_keeps_the_repository(
     assert "tests/test_numbers.py::test_median_of_an_even_count removed" in output
     assert "FAILED tests/test_numbers.py::test_median_of_an_even_count" in output
     assert "src/textstats/words.py:35: changed lines 35-38 are not covered" in output
+    assert (
+        "src/textstats/words.py:35: mutant survived: `len(word) >= width` -> "
+        "`len(word) > width` (ran 1 test: tests/test_words.py::test_a_long_word_is_long)"
+    ) in output
     assert "WARNING" not in output
     assert output.endswith("testwarden demo: every hook behaved as shown\n")
     assert_untouched(path, head)
@@ -141,8 +147,9 @@ def test_skip_tox_runs_the_quick_steps_and_removes_the_repository(
     ]
     assert "  skipped tox-changed-tests (--skip-tox)\n" in output
     assert "  skipped coverage-gate (--skip-tox)\n" in output
-    assert "[7/9] a change that breaks a test\n  skipped (--skip-tox)\n" in output
-    assert "[8/9] new code without tests\n  skipped (--skip-tox)\n" in output
+    assert "[7/10] a change that breaks a test\n  skipped (--skip-tox)\n" in output
+    assert "[8/10] new code without tests\n  skipped (--skip-tox)\n" in output
+    assert "[9/10] a test that checks too little\n  skipped (--skip-tox)\n" in output
     assert "creating the tox environment" not in output
     assert f"removed {removed} (--keep leaves it for you to explore)" in output
     assert not removed.exists()
@@ -189,8 +196,9 @@ def test_a_hook_that_does_not_behave_as_shown_fails_the_demo(
         "'src/textstats/words.py:35: changed lines 35-38 are not covered'\n"
     ) in output
     assert output.endswith(
-        "testwarden demo: 3 step(s) did not behave as shown: [1/9] a clean commit; "
-        "[7/9] a change that breaks a test; [8/9] new code without tests\n"
+        "testwarden demo: 4 step(s) did not behave as shown: [1/10] a clean commit; "
+        "[7/10] a change that breaks a test; [8/10] new code without tests; "
+        "[9/10] a test that checks too little\n"
     )
 
 
