@@ -11,6 +11,7 @@ import pytest
 from hooks import check, mutation_gate
 from hooks.mutants import mutants_of_file
 from tests.helpers import add, commit, write
+from tests.subprocess_pytest import TEST_RUNNING_PYTEST
 
 TOX_INI = """\
 [tox]
@@ -124,6 +125,20 @@ def test_the_same_change_with_a_checking_test_passes(project, capfd):
     output = capfd.readouterr().out
     assert "mutant survived" not in output
     assert "100.00% of the staged change: 3 of 3 mutants killed" in output
+
+
+def test_a_test_running_pytest_in_a_subprocess_gets_no_mutation_plugin(project, capfd):
+    stage(
+        {
+            "calc/ops.py": OPS + NARROW,
+            "tests/test_narrow.py": CHECKING_TEST,
+            "tests/test_subprocess.py": TEST_RUNNING_PYTEST,
+        }
+    )
+
+    assert mutation_gate.main([]) == 0
+
+    assert "3 of 3 mutants killed" in capfd.readouterr().out
 
 
 def test_an_equivalent_mutant_is_accepted_with_its_comment(project, capfd):

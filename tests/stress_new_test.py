@@ -17,6 +17,7 @@ from hooks.tox_runner import tox_command
 from tests.change_modes_test import manifest_config
 from tests.flaky_set import CAUSES
 from tests.helpers import add, commit, write
+from tests.subprocess_pytest import TEST_RUNNING_PYTEST
 
 TOX_INI = """\
 [tox]
@@ -397,6 +398,18 @@ def test_the_runs_leave_no_temporary_directory(project, capfd, monkeypatch, tox_
 
     assert "every new or changed test passed 3 of 3 runs" in capfd.readouterr().out
     assert sorted(temporary.glob("testwarden-stress-runs-*")) == []
+
+
+def test_a_new_test_running_pytest_in_a_subprocess_gets_no_stress_plugin(
+    project, capfd
+):
+    stage(("tests/test_subprocess.py", TEST_RUNNING_PYTEST))
+
+    assert tox_changed_tests.main(["--stress-new", "3"]) == 0
+
+    output = capfd.readouterr().out
+    assert "could not make the runs" not in output
+    assert "every new or changed test passed 3 of 3 runs" in output
 
 
 def test_a_coverage_fail_under_in_the_tox_command_fails_no_run(project, capfd):

@@ -50,6 +50,49 @@ def _nothing_to_prepare() -> None:
     return None
 
 
+# What loads our plugins into the tox env's pytest (tox_runner.plugin_environment).
+LOADING_VARIABLES = ("PYTHONPATH", "PYTEST_PLUGINS")
+
+
+def leave_environment(plugin_module: str, plan_variable: str) -> dict[str, str]:
+    """Take what loaded PLUGIN_MODULE (and its plan, PLAN_VARIABLE) out of
+    this process's environment, so that the processes the tests start (a
+    test running pytest in a subprocess, say) are the user's alone: another
+    pytest would load the plugin and act on the plan too. Returns those
+    variables as they were, for a pytest process that should load it."""
+    loaded_with = {
+        name: os.environ[name]
+        for name in (*LOADING_VARIABLES, plan_variable)
+        if name in os.environ
+    }
+    here = os.path.dirname(os.path.abspath(__file__))
+    kept = {
+        "PYTHONPATH": (
+            os.pathsep,
+            [
+                entry
+                for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                if entry and os.path.abspath(entry) != here
+            ],
+        ),
+        "PYTEST_PLUGINS": (
+            ",",
+            [
+                name.strip()
+                for name in os.environ.get("PYTEST_PLUGINS", "").split(",")
+                if name.strip() and name.strip() != plugin_module
+            ],
+        ),
+    }
+    for name, (separator, entries) in kept.items():
+        if entries:
+            os.environ[name] = separator.join(entries)
+        else:
+            os.environ.pop(name, None)
+    os.environ.pop(plan_variable, None)
+    return loaded_with
+
+
 @dataclass
 class ForkedRun:
     """One child: what it runs, with which limits, and how it ended.

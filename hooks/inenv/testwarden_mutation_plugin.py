@@ -40,7 +40,13 @@ from dataclasses import dataclass, field
 
 import pytest
 import testwarden_mutation_ast
-from testwarden_forked import EXIT_IMPORT_BROKEN, ForkedRun, run_forked, stop_coverage
+from testwarden_forked import (
+    EXIT_IMPORT_BROKEN,
+    ForkedRun,
+    leave_environment,
+    run_forked,
+    stop_coverage,
+)
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
 OUTSIDE_TESTS = ""  # the "test" of lines run at import or collection time
@@ -157,6 +163,8 @@ def install() -> None:
         return
     with open(plan_file, encoding="utf-8") as stream:
         STATE = State(json.load(stream))
+    # the tests' own subprocesses (pytest run by a test) must not load us
+    leave_environment(__name__, PLAN_VARIABLE)
     for planned in STATE.plan["files"]:
         early = [name for name in planned["modules"] if name in sys.modules]
         if early:

@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from testwarden_forked import ForkedRun, run_forked, stop_coverage
+from testwarden_forked import ForkedRun, leave_environment, run_forked, stop_coverage
 
 PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
 WALL_LIMIT_SECONDS = 600.0  # a run that hangs is stopped and counts as failed
@@ -64,6 +64,9 @@ def _plan() -> dict | None:
 
 
 PLAN = _plan()
+# How this process loaded the plugin, taken out of its environment (the
+# tests' own subprocesses must not load it); the new process gets it back.
+LOADED_WITH = leave_environment(__name__, PLAN_VARIABLE) if PLAN else {}
 
 
 @dataclass
@@ -154,6 +157,7 @@ def _start_new_process(config) -> NewProcess:
         cwd=str(config.invocation_params.dir),
         env={
             **environment,
+            **LOADED_WITH,
             PLAN_VARIABLE: plan_file,
             "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
             "COVERAGE_FILE": os.path.join(_scratch(), ".coverage"),
