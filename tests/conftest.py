@@ -73,6 +73,9 @@ def isolated_environment(monkeypatch, tmp_path_factory, download_cache):
         # set by our own tox-changed-tests for its selection run: a test's
         # `coverage run` would write there, not into the test's directory
         "COVERAGE_FILE",
+        # set when the suite runs inside tox (our own hook) or an activated
+        # venv: `poetry run` would use that venv instead of the project's own
+        "VIRTUAL_ENV",
     ):
         monkeypatch.delenv(variable, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
