@@ -66,31 +66,21 @@ def leave_environment(plugin_module: str, plan_variable: str) -> dict[str, str]:
         if name in os.environ
     }
     here = os.path.dirname(os.path.abspath(__file__))
-    kept = {
-        "PYTHONPATH": (
-            os.pathsep,
-            [
-                entry
-                for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                if entry and os.path.abspath(entry) != here
-            ],
-        ),
-        "PYTEST_PLUGINS": (
-            ",",
-            [
-                name.strip()
-                for name in os.environ.get("PYTEST_PLUGINS", "").split(",")
-                if name.strip() and name.strip() != plugin_module
-            ],
-        ),
-    }
-    for name, (separator, entries) in kept.items():
-        if entries:
-            os.environ[name] = separator.join(entries)
-        else:
-            os.environ.pop(name, None)
+    _drop_entries("PYTHONPATH", os.pathsep, lambda path: os.path.abspath(path) == here)
+    _drop_entries("PYTEST_PLUGINS", ",", lambda name: name.strip() == plugin_module)
     os.environ.pop(plan_variable, None)
     return loaded_with
+
+
+def _drop_entries(name: str, separator: str, ours: Callable[[str], bool]) -> None:
+    """Remove our entries from the list in the environment variable NAME;
+    the variable goes when nothing else is left in it."""
+    entries = os.environ.get(name, "").split(separator)
+    kept = [entry for entry in entries if entry.strip() and not ours(entry)]
+    if kept:
+        os.environ[name] = separator.join(kept)
+    else:
+        os.environ.pop(name, None)
 
 
 @dataclass
