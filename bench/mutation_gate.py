@@ -35,7 +35,12 @@ import sys
 import time
 from pathlib import Path
 
-from hooks.inenv.testwarden_mutation_ast import Site, mutate
+from hooks.inenv.testwarden_mutation_ast import (
+    Site,
+    describe,
+    mutate,
+    operators_for,
+)
 
 BENCH_TOX_INI = """\
 [tox]
@@ -110,22 +115,37 @@ class _Mutator(ast.NodeTransformer):
 
 
 def ground_truth(work: Path, python: str, outcome: dict, timeout: float) -> str:
-    """'killed' or 'survived': the mutant on disk, the whole suite run."""
+    """'killed' or 'survived': the mutant on disk, the whole suite run.
+
+    The node is the one at the mutant's line and column whose source text and
+    mutated text are the ones the gate reported ('unmatched' when none is)."""
     path = work / outcome["path"]
     original = path.read_text()
     tree = ast.parse(original)
     line, column = outcome["line"], int(outcome["key"].split(":")[-2])
-    sites = [
-        Site.of(node)
-        for node in ast.walk(tree)
-        if hasattr(node, "lineno") and (node.lineno, node.col_offset) == (line, column)
-    ]
-    for site in sites:
-        mutated = ast.unparse(
-            _Mutator(site, outcome["operator"]).visit(ast.parse(original))
-        )
-        if mutated != ast.unparse(ast.parse(original)):
-            break
+    sites = []
+    for node in ast.walk(tree):
+        if not hasattr(node, "lineno") or (node.lineno, node.col_offset) != (
+            line,
+            column,
+        ):
+            continue
+        operator = outcome["operator"]
+        if not any(operator in operators_for(node, cond) for cond in (True, False)):
+            continue
+        try:
+            described = describe(node, outcome["operator"], original)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if described == (outcome["original"], outcome["mutated"]):
+            sites.append(Site.of(node))
+    if len(sites) != 1:
+        return "unmatched"
+    mutated = ast.unparse(
+        _Mutator(sites[0], outcome["operator"]).visit(ast.parse(original))
+    )
+    if mutated == ast.unparse(ast.parse(original)):
+        return "unmatched"
     try:
         path.write_text(mutated)
         suite = subprocess.run(
@@ -149,9 +169,13 @@ def main() -> int:
     parser.add_argument("--ground-truth", action="store_true")
     parser.add_argument("--python", help="the editable venv's python (ground truth)")
     args = parser.parse_args()
+    if args.ground_truth and not args.python:
+        parser.error("--ground-truth needs --python (a venv with the project editable)")
     prepare(args.repo, args.work)
     rows = []
     agreement = [0, 0]
+    disagreements: list[str] = []
+    unmatched: list[str] = []
     for commit in source_commits(args.work, args.commits):
         results_file = args.work.parent / f"{args.work.name}-{commit[:10]}.json"
         results_file.unlink(missing_ok=True)
@@ -176,19 +200,34 @@ def main() -> int:
         }
         if args.ground_truth and judged:
             started = time.monotonic()
-            subprocess.run(
+            clean = subprocess.run(
                 [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
                 cwd=args.work,
                 capture_output=True,
+                text=True,
             )
-            timeout = 10 * (time.monotonic() - started) + 10
-            for outcome in judged:
-                expected = ground_truth(args.work, args.python, outcome, timeout)
-                ours = "survived" if outcome["verdict"] == "survived" else "killed"
-                agreement[0] += expected == ours
-                agreement[1] += 1
-                if expected != ours:
-                    print(f"  disagree: {outcome['key']} ours {ours}, suite {expected}")
+            if clean.returncode != 0:
+                row["ground_truth"] = "clean suite fails: " + clean.stdout[-200:]
+            else:
+                timeout = 10 * (time.monotonic() - started) + 10
+                same = 0
+                for outcome in judged:
+                    expected = ground_truth(args.work, args.python, outcome, timeout)
+                    ours = "survived" if outcome["verdict"] == "survived" else "killed"
+                    if expected == "unmatched":
+                        unmatched.append(f"{commit[:10]} {outcome['key']}")
+                        continue
+                    same += expected == ours
+                    agreement[0] += expected == ours
+                    agreement[1] += 1
+                    if expected != ours:
+                        disagreements.append(
+                            f"{commit[:10]} {outcome['key']} "
+                            f"`{outcome['original']}` -> `{outcome['mutated']}`: "
+                            f"ours {outcome['verdict']}, suite {expected}"
+                        )
+                        print(f"  disagree: {disagreements[-1]}", flush=True)
+                row["ground_truth"] = f"{same}/{len(judged)}"
         rows.append(row)
         print(json.dumps(row), flush=True)
     scores = [row["score"] for row in rows if row["score"] is not None]
@@ -214,6 +253,10 @@ def main() -> int:
         )
     if agreement[1]:
         print(f"agreement with ground truth: {agreement[0]}/{agreement[1]}")
+        for line in disagreements:
+            print(f"  disagree: {line}")
+    for line in unmatched:
+        print(f"  not found on disk (not compared): {line}")
     return 0
 
 
