@@ -61,9 +61,13 @@ def git(work: Path, *args: str) -> str:
     ).stdout
 
 
-def source_commits(work: Path, count: int) -> list[str]:
-    """The newest COUNT non-merge commits changing Python outside tests/."""
-    listing = git(work, "log", "--no-merges", "--format=%H", "-400", "--", "*.py")
+def source_commits(work: Path, count: int, rev: str) -> list[str]:
+    """The newest COUNT non-merge commits of REV changing Python outside tests/.
+
+    From REV, not HEAD: HEAD is the last commit a previous run checked out."""
+    listing = git(
+        work, "log", "--no-merges", "--format=%H", "-400", rev, "--", "*.py"
+    )
     chosen = []
     for commit in listing.split():
         changed = git(work, "diff", "--name-only", f"{commit}^", commit, "--", "*.py")
@@ -86,9 +90,16 @@ def prepare(repo: Path, work: Path) -> None:
     exclude.write_text("tox.ini\n.tox/\n")
 
 
-def run_gate(work: Path, commit: str, results: Path) -> tuple[dict, float, int]:
+def run_gate(
+    work: Path, commit: str, results: Path, reuse: bool
+) -> tuple[dict, float, int]:
     git(work, "checkout", "--quiet", "--force", commit)
     (work / "tox.ini").write_text(BENCH_TOX_INI)
+    timing = results.with_suffix(".seconds")
+    if reuse and results.is_file() and timing.is_file():
+        seconds, returncode = timing.read_text().split()
+        return json.loads(results.read_text()), float(seconds), int(returncode)
+    results.unlink(missing_ok=True)
     started = time.monotonic()
     completed = subprocess.run(
         ["mutation-gate", "--from-ref", f"{commit}^", "--to-ref", commit]
@@ -100,6 +111,7 @@ def run_gate(work: Path, commit: str, results: Path) -> tuple[dict, float, int]:
     seconds = time.monotonic() - started
     if not results.is_file():
         return {"error": (completed.stdout + completed.stderr)[-400:]}, seconds, 1
+    timing.write_text(f"{seconds} {completed.returncode}\n")
     return json.loads(results.read_text()), seconds, completed.returncode
 
 
@@ -168,6 +180,15 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=30)
     parser.add_argument("--ground-truth", action="store_true")
     parser.add_argument("--python", help="the editable venv's python (ground truth)")
+    parser.add_argument(
+        "--rev", default="origin/HEAD", help="take the commits from here"
+    )
+    parser.add_argument(
+        "--reuse-results",
+        action="store_true",
+        help="take a commit's gate results and wall time from an earlier run "
+        "(its JSON beside --work) instead of running the gate again",
+    )
     args = parser.parse_args()
     if args.ground_truth and not args.python:
         parser.error("--ground-truth needs --python (a venv with the project editable)")
@@ -176,10 +197,11 @@ def main() -> int:
     agreement = [0, 0]
     disagreements: list[str] = []
     unmatched: list[str] = []
-    for commit in source_commits(args.work, args.commits):
+    for commit in source_commits(args.work, args.commits, args.rev):
         results_file = args.work.parent / f"{args.work.name}-{commit[:10]}.json"
-        results_file.unlink(missing_ok=True)
-        results, seconds, returncode = run_gate(args.work, commit, results_file)
+        results, seconds, returncode = run_gate(
+            args.work, commit, results_file, args.reuse_results
+        )
         mutants = results.get("mutants", [])
         judged = [
             m
@@ -194,6 +216,8 @@ def main() -> int:
             "mutants": len(judged),
             "survived": len(survivors),
             "timeouts": sum(m["verdict"] == "timeout" for m in judged),
+            "not_covered": sum(m["verdict"] == "not-covered" for m in mutants),
+            "exit": returncode,
             "score": score,
             "seconds": round(seconds, 1),
             "error": results.get("error"),
