@@ -83,6 +83,17 @@ def changed_lines(work: Path, commit: str) -> int:
     return sum(int(row.split()[0]) for row in stat.splitlines() if row[0].isdigit())
 
 
+def source_changed_lines(work: Path, commit: str) -> int:
+    """Lines added plus lines removed in the Python files outside tests/ and docs/."""
+    stat = git(work, "diff", "--numstat", f"{commit}^", commit, "--", "*.py")
+    total = 0
+    for row in stat.splitlines():
+        added, removed, path = row.split("\t", 2)
+        if added.isdigit() and not path.startswith(("tests/", "docs/")):
+            total += int(added) + int(removed)
+    return total
+
+
 def prepare(repo: Path, work: Path) -> None:
     if not work.exists():
         subprocess.run(["git", "clone", "--quiet", str(repo), str(work)], check=True)
@@ -213,6 +224,7 @@ def main() -> int:
         row = {
             "commit": commit[:10],
             "changed_lines": changed_lines(args.work, commit),
+            "source_changed_lines": source_changed_lines(args.work, commit),
             "mutants": len(judged),
             "survived": len(survivors),
             "timeouts": sum(m["verdict"] == "timeout" for m in judged),
@@ -264,11 +276,16 @@ def main() -> int:
         for threshold in FAIL_UNDER:
             blocked = sum(score < threshold for score in scores)
             print(f"block rate at fail-under {threshold}: {blocked}/{len(scores)}")
-    small = [row for row in rows if row["changed_lines"] <= SMALL_CHANGE_LINES]
-    fast = sum(row["seconds"] <= SMALL_CHANGE_SECONDS for row in small)
-    print(
-        f"commits of <= {SMALL_CHANGE_LINES} lines gated in <= {SMALL_CHANGE_SECONDS} s: {fast}/{len(small)}"
-    )
+    for measure, name in (
+        ("changed_lines", "lines added to *.py"),
+        ("source_changed_lines", "source lines added + removed"),
+    ):
+        small = [row for row in rows if row[measure] <= SMALL_CHANGE_LINES]
+        fast = sum(row["seconds"] <= SMALL_CHANGE_SECONDS for row in small)
+        print(
+            f"commits of <= {SMALL_CHANGE_LINES} {name} gated in "
+            f"<= {SMALL_CHANGE_SECONDS} s: {fast}/{len(small)}"
+        )
     total_mutants = sum(row["mutants"] for row in rows)
     total_seconds = sum(row["seconds"] for row in rows)
     if total_mutants:
