@@ -47,8 +47,8 @@ BENCH_TOX_INI = """\
 env_list = bench
 
 [testenv:bench]
-deps = pytest
-commands = pytest -p no:cacheprovider -q {posargs:tests}
+deps = {pytest}
+commands = pytest -p no:cacheprovider -q {{posargs:tests}}
 """
 FAIL_UNDER = (60, 80, 100)
 SMALL_CHANGE_LINES = 20
@@ -102,10 +102,10 @@ def prepare(repo: Path, work: Path) -> None:
 
 
 def run_gate(
-    work: Path, commit: str, results: Path, reuse: bool
+    work: Path, commit: str, results: Path, reuse: bool, pytest: str
 ) -> tuple[dict, float, int]:
     git(work, "checkout", "--quiet", "--force", commit)
-    (work / "tox.ini").write_text(BENCH_TOX_INI)
+    (work / "tox.ini").write_text(BENCH_TOX_INI.format(pytest=pytest))
     timing = results.with_suffix(".seconds")
     if reuse and results.is_file() and timing.is_file():
         seconds, returncode = timing.read_text().split()
@@ -195,6 +195,12 @@ def main() -> int:
         "--rev", default="origin/HEAD", help="take the commits from here"
     )
     parser.add_argument(
+        "--pytest",
+        default="pytest",
+        help="the pytest requirement of the bench tox env (pytest 9 turns "
+        "deprecation warnings of older click tests into collection errors)",
+    )
+    parser.add_argument(
         "--reuse-results",
         action="store_true",
         help="take a commit's gate results and wall time from an earlier run "
@@ -211,7 +217,7 @@ def main() -> int:
     for commit in source_commits(args.work, args.commits, args.rev):
         results_file = args.work.parent / f"{args.work.name}-{commit[:10]}.json"
         results, seconds, returncode = run_gate(
-            args.work, commit, results_file, args.reuse_results
+            args.work, commit, results_file, args.reuse_results, args.pytest
         )
         mutants = results.get("mutants", [])
         judged = [
