@@ -102,10 +102,10 @@ def prepare(repo: Path, work: Path) -> None:
 
 
 def run_gate(
-    work: Path, commit: str, results: Path, reuse: bool, pytest: str
+    work: Path, commit: str, results: Path, reuse: bool, pytest: list[str]
 ) -> tuple[dict, float, int]:
     git(work, "checkout", "--quiet", "--force", commit)
-    (work / "tox.ini").write_text(BENCH_TOX_INI.format(pytest=pytest))
+    (work / "tox.ini").write_text(BENCH_TOX_INI.format(pytest="\n    ".join(pytest)))
     timing = results.with_suffix(".seconds")
     if reuse and results.is_file() and timing.is_file():
         seconds, returncode = timing.read_text().split()
@@ -201,6 +201,12 @@ def main() -> int:
         "deprecation warnings of older click tests into collection errors)",
     )
     parser.add_argument(
+        "--extra-dep",
+        action="append",
+        default=[],
+        help="another requirement the project's tests need (repeatable)",
+    )
+    parser.add_argument(
         "--reuse-results",
         action="store_true",
         help="take a commit's gate results and wall time from an earlier run "
@@ -217,7 +223,11 @@ def main() -> int:
     for commit in source_commits(args.work, args.commits, args.rev):
         results_file = args.work.parent / f"{args.work.name}-{commit[:10]}.json"
         results, seconds, returncode = run_gate(
-            args.work, commit, results_file, args.reuse_results, args.pytest
+            args.work,
+            commit,
+            results_file,
+            args.reuse_results,
+            [args.pytest, *args.extra_dep],
         )
         mutants = results.get("mutants", [])
         judged = [
