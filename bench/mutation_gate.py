@@ -251,6 +251,13 @@ def main() -> int:
             "error": results.get("error"),
         }
         if args.ground_truth and judged:
+            # the commit's own dependencies (click 8.3 needs typing_extensions,
+            # which the editable install of a later commit did not bring)
+            subprocess.run(
+                [args.python, "-m", "pip", "install", "-q", "-e", str(args.work)],
+                capture_output=True,
+                check=True,
+            )
             started = time.monotonic()
             clean = subprocess.run(
                 [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
@@ -259,7 +266,9 @@ def main() -> int:
                 text=True,
             )
             if clean.returncode != 0:
-                row["ground_truth"] = "clean suite fails: " + clean.stdout[-200:]
+                row["ground_truth"] = "clean suite fails: " + (
+                    clean.stdout + clean.stderr
+                )[-200:]
             else:
                 timeout = 10 * (time.monotonic() - started) + 10
                 same = 0
