@@ -65,9 +65,7 @@ def source_commits(work: Path, count: int, rev: str) -> list[str]:
     """The newest COUNT non-merge commits of REV changing Python outside tests/.
 
     From REV, not HEAD: HEAD is the last commit a previous run checked out."""
-    listing = git(
-        work, "log", "--no-merges", "--format=%H", "-400", rev, "--", "*.py"
-    )
+    listing = git(work, "log", "--no-merges", "--format=%H", "-400", rev, "--", "*.py")
     chosen = []
     for commit in listing.split():
         changed = git(work, "diff", "--name-only", f"{commit}^", commit, "--", "*.py")
@@ -266,9 +264,9 @@ def main() -> int:
                 text=True,
             )
             if clean.returncode != 0:
-                row["ground_truth"] = "clean suite fails: " + (
-                    clean.stdout + clean.stderr
-                )[-200:]
+                row["ground_truth"] = (
+                    "clean suite fails: " + (clean.stdout + clean.stderr)[-200:]
+                )
             else:
                 timeout = 10 * (time.monotonic() - started) + 10
                 same = 0
