@@ -35,15 +35,20 @@ import sys
 import time
 from pathlib import Path
 
-from hooks.inenv.testwarden_mutation_ast import Site, mutate
+from hooks.inenv.testwarden_mutation_ast import (
+    Site,
+    describe,
+    mutate,
+    operators_for,
+)
 
 BENCH_TOX_INI = """\
 [tox]
 env_list = bench
 
 [testenv:bench]
-deps = pytest
-commands = pytest -p no:cacheprovider -q {posargs:tests}
+deps = {pytest}
+commands = pytest -p no:cacheprovider -q {{posargs:tests}}
 """
 FAIL_UNDER = (60, 80, 100)
 SMALL_CHANGE_LINES = 20
@@ -56,9 +61,11 @@ def git(work: Path, *args: str) -> str:
     ).stdout
 
 
-def source_commits(work: Path, count: int) -> list[str]:
-    """The newest COUNT non-merge commits changing Python outside tests/."""
-    listing = git(work, "log", "--no-merges", "--format=%H", "-400", "--", "*.py")
+def source_commits(work: Path, count: int, rev: str) -> list[str]:
+    """The newest COUNT non-merge commits of REV changing Python outside tests/.
+
+    From REV, not HEAD: HEAD is the last commit a previous run checked out."""
+    listing = git(work, "log", "--no-merges", "--format=%H", "-400", rev, "--", "*.py")
     chosen = []
     for commit in listing.split():
         changed = git(work, "diff", "--name-only", f"{commit}^", commit, "--", "*.py")
@@ -74,6 +81,17 @@ def changed_lines(work: Path, commit: str) -> int:
     return sum(int(row.split()[0]) for row in stat.splitlines() if row[0].isdigit())
 
 
+def source_changed_lines(work: Path, commit: str) -> int:
+    """Lines added plus lines removed in the Python files outside tests/ and docs/."""
+    stat = git(work, "diff", "--numstat", f"{commit}^", commit, "--", "*.py")
+    total = 0
+    for row in stat.splitlines():
+        added, removed, path = row.split("\t", 2)
+        if added.isdigit() and not path.startswith(("tests/", "docs/")):
+            total += int(added) + int(removed)
+    return total
+
+
 def prepare(repo: Path, work: Path) -> None:
     if not work.exists():
         subprocess.run(["git", "clone", "--quiet", str(repo), str(work)], check=True)
@@ -81,9 +99,16 @@ def prepare(repo: Path, work: Path) -> None:
     exclude.write_text("tox.ini\n.tox/\n")
 
 
-def run_gate(work: Path, commit: str, results: Path) -> tuple[dict, float, int]:
+def run_gate(
+    work: Path, commit: str, results: Path, reuse: bool, pytest: list[str]
+) -> tuple[dict, float, int]:
     git(work, "checkout", "--quiet", "--force", commit)
-    (work / "tox.ini").write_text(BENCH_TOX_INI)
+    (work / "tox.ini").write_text(BENCH_TOX_INI.format(pytest="\n    ".join(pytest)))
+    timing = results.with_suffix(".seconds")
+    if reuse and results.is_file() and timing.is_file():
+        seconds, returncode = timing.read_text().split()
+        return json.loads(results.read_text()), float(seconds), int(returncode)
+    results.unlink(missing_ok=True)
     started = time.monotonic()
     completed = subprocess.run(
         ["mutation-gate", "--from-ref", f"{commit}^", "--to-ref", commit]
@@ -95,6 +120,7 @@ def run_gate(work: Path, commit: str, results: Path) -> tuple[dict, float, int]:
     seconds = time.monotonic() - started
     if not results.is_file():
         return {"error": (completed.stdout + completed.stderr)[-400:]}, seconds, 1
+    timing.write_text(f"{seconds} {completed.returncode}\n")
     return json.loads(results.read_text()), seconds, completed.returncode
 
 
@@ -110,22 +136,37 @@ class _Mutator(ast.NodeTransformer):
 
 
 def ground_truth(work: Path, python: str, outcome: dict, timeout: float) -> str:
-    """'killed' or 'survived': the mutant on disk, the whole suite run."""
+    """'killed' or 'survived': the mutant on disk, the whole suite run.
+
+    The node is the one at the mutant's line and column whose source text and
+    mutated text are the ones the gate reported ('unmatched' when none is)."""
     path = work / outcome["path"]
     original = path.read_text()
     tree = ast.parse(original)
     line, column = outcome["line"], int(outcome["key"].split(":")[-2])
-    sites = [
-        Site.of(node)
-        for node in ast.walk(tree)
-        if hasattr(node, "lineno") and (node.lineno, node.col_offset) == (line, column)
-    ]
-    for site in sites:
-        mutated = ast.unparse(
-            _Mutator(site, outcome["operator"]).visit(ast.parse(original))
-        )
-        if mutated != ast.unparse(ast.parse(original)):
-            break
+    sites = []
+    for node in ast.walk(tree):
+        if not hasattr(node, "lineno") or (node.lineno, node.col_offset) != (
+            line,
+            column,
+        ):
+            continue
+        operator = outcome["operator"]
+        if not any(operator in operators_for(node, cond) for cond in (True, False)):
+            continue
+        try:
+            described = describe(node, outcome["operator"], original)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if described == (outcome["original"], outcome["mutated"]):
+            sites.append(Site.of(node))
+    if len(sites) != 1:
+        return "unmatched"
+    mutated = ast.unparse(
+        _Mutator(sites[0], outcome["operator"]).visit(ast.parse(original))
+    )
+    if mutated == ast.unparse(ast.parse(original)):
+        return "unmatched"
     try:
         path.write_text(mutated)
         suite = subprocess.run(
@@ -148,14 +189,44 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=30)
     parser.add_argument("--ground-truth", action="store_true")
     parser.add_argument("--python", help="the editable venv's python (ground truth)")
+    parser.add_argument(
+        "--rev", default="origin/HEAD", help="take the commits from here"
+    )
+    parser.add_argument(
+        "--pytest",
+        default="pytest",
+        help="the pytest requirement of the bench tox env (pytest 9 turns "
+        "deprecation warnings of older click tests into collection errors)",
+    )
+    parser.add_argument(
+        "--extra-dep",
+        action="append",
+        default=[],
+        help="another requirement the project's tests need (repeatable)",
+    )
+    parser.add_argument(
+        "--reuse-results",
+        action="store_true",
+        help="take a commit's gate results and wall time from an earlier run "
+        "(its JSON beside --work) instead of running the gate again",
+    )
     args = parser.parse_args()
+    if args.ground_truth and not args.python:
+        parser.error("--ground-truth needs --python (a venv with the project editable)")
     prepare(args.repo, args.work)
     rows = []
     agreement = [0, 0]
-    for commit in source_commits(args.work, args.commits):
+    disagreements: list[str] = []
+    unmatched: list[str] = []
+    for commit in source_commits(args.work, args.commits, args.rev):
         results_file = args.work.parent / f"{args.work.name}-{commit[:10]}.json"
-        results_file.unlink(missing_ok=True)
-        results, seconds, returncode = run_gate(args.work, commit, results_file)
+        results, seconds, returncode = run_gate(
+            args.work,
+            commit,
+            results_file,
+            args.reuse_results,
+            [args.pytest, *args.extra_dep],
+        )
         mutants = results.get("mutants", [])
         judged = [
             m
@@ -167,28 +238,55 @@ def main() -> int:
         row = {
             "commit": commit[:10],
             "changed_lines": changed_lines(args.work, commit),
+            "source_changed_lines": source_changed_lines(args.work, commit),
             "mutants": len(judged),
             "survived": len(survivors),
             "timeouts": sum(m["verdict"] == "timeout" for m in judged),
+            "not_covered": sum(m["verdict"] == "not-covered" for m in mutants),
+            "exit": returncode,
             "score": score,
             "seconds": round(seconds, 1),
             "error": results.get("error"),
         }
         if args.ground_truth and judged:
-            started = time.monotonic()
+            # the commit's own dependencies (click 8.3 needs typing_extensions,
+            # which the editable install of a later commit did not bring)
             subprocess.run(
+                [args.python, "-m", "pip", "install", "-q", "-e", str(args.work)],
+                capture_output=True,
+                check=True,
+            )
+            started = time.monotonic()
+            clean = subprocess.run(
                 [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
                 cwd=args.work,
                 capture_output=True,
+                text=True,
             )
-            timeout = 10 * (time.monotonic() - started) + 10
-            for outcome in judged:
-                expected = ground_truth(args.work, args.python, outcome, timeout)
-                ours = "survived" if outcome["verdict"] == "survived" else "killed"
-                agreement[0] += expected == ours
-                agreement[1] += 1
-                if expected != ours:
-                    print(f"  disagree: {outcome['key']} ours {ours}, suite {expected}")
+            if clean.returncode != 0:
+                row["ground_truth"] = (
+                    "clean suite fails: " + (clean.stdout + clean.stderr)[-200:]
+                )
+            else:
+                timeout = 10 * (time.monotonic() - started) + 10
+                same = 0
+                for outcome in judged:
+                    expected = ground_truth(args.work, args.python, outcome, timeout)
+                    ours = "survived" if outcome["verdict"] == "survived" else "killed"
+                    if expected == "unmatched":
+                        unmatched.append(f"{commit[:10]} {outcome['key']}")
+                        continue
+                    same += expected == ours
+                    agreement[0] += expected == ours
+                    agreement[1] += 1
+                    if expected != ours:
+                        disagreements.append(
+                            f"{commit[:10]} {outcome['key']} "
+                            f"`{outcome['original']}` -> `{outcome['mutated']}`: "
+                            f"ours {outcome['verdict']}, suite {expected}"
+                        )
+                        print(f"  disagree: {disagreements[-1]}", flush=True)
+                row["ground_truth"] = f"{same}/{len(judged)}"
         rows.append(row)
         print(json.dumps(row), flush=True)
     scores = [row["score"] for row in rows if row["score"] is not None]
@@ -201,11 +299,16 @@ def main() -> int:
         for threshold in FAIL_UNDER:
             blocked = sum(score < threshold for score in scores)
             print(f"block rate at fail-under {threshold}: {blocked}/{len(scores)}")
-    small = [row for row in rows if row["changed_lines"] <= SMALL_CHANGE_LINES]
-    fast = sum(row["seconds"] <= SMALL_CHANGE_SECONDS for row in small)
-    print(
-        f"commits of <= {SMALL_CHANGE_LINES} lines gated in <= {SMALL_CHANGE_SECONDS} s: {fast}/{len(small)}"
-    )
+    for measure, name in (
+        ("changed_lines", "lines added to *.py"),
+        ("source_changed_lines", "source lines added + removed"),
+    ):
+        small = [row for row in rows if row[measure] <= SMALL_CHANGE_LINES]
+        fast = sum(row["seconds"] <= SMALL_CHANGE_SECONDS for row in small)
+        print(
+            f"commits of <= {SMALL_CHANGE_LINES} {name} gated in "
+            f"<= {SMALL_CHANGE_SECONDS} s: {fast}/{len(small)}"
+        )
     total_mutants = sum(row["mutants"] for row in rows)
     total_seconds = sum(row["seconds"] for row in rows)
     if total_mutants:
@@ -214,6 +317,10 @@ def main() -> int:
         )
     if agreement[1]:
         print(f"agreement with ground truth: {agreement[0]}/{agreement[1]}")
+        for line in disagreements:
+            print(f"  disagree: {line}")
+    for line in unmatched:
+        print(f"  not found on disk (not compared): {line}")
     return 0
 
 
