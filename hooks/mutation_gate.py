@@ -368,7 +368,7 @@ def print_results(results: Results) -> None:
     if not_covered:
         lines = ", ".join(f"{o.path}:{o.line}" for o in not_covered)
         print(
-            f"{HOOK_ID}: {len(not_covered)} changed line(s) no test executed, not "
+            f"{HOOK_ID}: {len(not_covered)} line(s) no test executed, not "
             f"mutated: {lines} (coverage-gate reports them)"
         )
     score = results.score

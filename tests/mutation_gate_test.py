@@ -185,8 +185,21 @@ def test_a_change_no_test_executes_mutates_nothing(project, capfd):
     assert mutation_gate.main([]) == 0
 
     output = capfd.readouterr().out
-    assert "3 changed line(s) no test executed, not mutated: calc/ops.py:6" in output
+    assert "3 line(s) no test executed, not mutated: calc/ops.py:6" in output
     assert "no mutant to judge in the staged change" in output
+
+
+def test_all_files_names_the_lines_no_test_executes_without_calling_them_changed(
+    project, capfd
+):
+    stage({"calc/ops.py": OPS + NARROW})
+    commit("narrow, untested")
+
+    assert mutation_gate.main(["--all-files"]) == 0
+
+    output = capfd.readouterr().out
+    assert "3 line(s) no test executed, not mutated: calc/ops.py:6" in output
+    assert "changed line" not in output
 
 
 def test_failing_tests_fail_the_gate_before_any_mutant(project, capfd):
