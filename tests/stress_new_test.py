@@ -558,23 +558,29 @@ def test_parametrized_cases_and_a_rootdir_below_the_repository_count(repo, use_t
     assert [len(verdict.failed_in) for verdict in failing] == [2, 0]
 
 
-def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
-    project, project_root, tmp_path
-):
+def install_tox_changed_tests(project_root: Path, tmp_path: Path) -> dict[str, str]:
+    """Commit a config listing tox-changed-tests, `pre-commit install` it;
+    the environment to run git and pre-commit in."""
     write(
         ".pre-commit-config.yaml", manifest_config(project_root, ["tox-changed-tests"])
     )
     add(".")
     commit("hooks")
-    home = tmp_path / "pre-commit-home"
     environment = {
         **os.environ,
-        "PRE_COMMIT_HOME": str(home),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
         "PYTHONPATH": str(project_root),
     }
     subprocess.run(
         [sys.executable, "-m", "pre_commit", "install"], env=environment, check=True
     )
+    return environment
+
+
+def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
+    project, project_root, tmp_path
+):
+    environment = install_tox_changed_tests(project_root, tmp_path)
     stage((REGISTRY.flaky_path, REGISTRY.flaky_source))
 
     refused = subprocess.run(
@@ -610,6 +616,33 @@ def test_a_flaky_new_test_blocks_a_commit_through_pre_commit(
     assert "--all-files has no before side, so no test is new" in everything.stdout
     assert named.returncode == 0, named.stdout
     assert "--files has no before side, so no test is new" in named.stdout
+
+
+def test_a_new_test_running_pytest_in_a_subprocess_is_committed_through_pre_commit(
+    project, project_root, tmp_path
+):
+    environment = install_tox_changed_tests(project_root, tmp_path)
+    stage(("tests/test_subprocess.py", TEST_RUNNING_PYTEST))
+
+    committed = subprocess.run(
+        ["git", "commit", "-m", "a test running pytest"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    pushed = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "tox-changed-tests"]
+        + ["--from-ref", "HEAD~1", "--to-ref", "HEAD", "--verbose"],
+        capture_output=True,
+        text=True,
+        # a cache of its own: the commit's passing runs are remembered
+        env={**environment, "TESTWARDEN_CACHE_DIR": str(tmp_path / "push-cache")},
+    )
+
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert re.search(r"^tox-changed-tests\.+Passed$", committed.stderr, re.MULTILINE)
+    assert pushed.returncode == 0, pushed.stdout
+    assert "passed 5 of 5 runs" in pushed.stdout
 
 
 def test_a_new_test_tox_cannot_name_is_not_stressed(repo, capsys):
