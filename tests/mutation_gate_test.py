@@ -179,6 +179,39 @@ def test_a_looping_mutant_times_out_and_a_broken_import_is_killed(project, capfd
     assert "6 of 6 mutants killed, 1 by timeout, 2 by a broken import" in output
 
 
+# A reload of kinds alone breaks test_default (its Kind is the old class),
+# though nothing checks LIMIT; TABLE is computed at import by a function of
+# ops, which a reload of ops does not compute again.
+KINDS = "class Kind:\n    pass\n\n\nDEFAULT = Kind()\nLIMIT = 40\n"
+LIMIT = "\n\ndef limit():\n    return 40\n"
+TABLE = "from calc.ops import limit\n\nTABLE = [limit()]\n"
+IMPORT_TIME_TESTS = (
+    "from calc import kinds\nfrom calc.kinds import Kind\nfrom calc.table import TABLE"
+    "\n\n\ndef test_default():\n    assert isinstance(kinds.DEFAULT, Kind)\n"
+    "\n\ndef test_table():\n    assert TABLE == [40]\n"
+)
+
+
+def test_mutants_of_import_time_code_are_judged_in_a_pytest_process_of_their_own(
+    project, capfd
+):
+    stage(
+        {
+            "calc/ops.py": OPS + LIMIT,
+            "calc/kinds.py": KINDS,
+            "calc/table.py": TABLE,
+            "tests/test_import_time.py": IMPORT_TIME_TESTS,
+        }
+    )
+
+    assert mutation_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    survivors = [line for line in output.splitlines() if "mutant survived" in line]
+    assert [line.split(":")[0:2] for line in survivors] == [["calc/kinds.py", "6"]]
+    assert "`40` -> `41`" in survivors[0], output
+
+
 def test_a_change_no_test_executes_mutates_nothing(project, capfd):
     stage({"calc/ops.py": OPS + NARROW})
 

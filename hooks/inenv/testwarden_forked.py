@@ -9,8 +9,10 @@ A child starts from the parent as it is when run_forked is called (modules
 imported, fixtures the parent set up), runs its items with pytest's own
 runtest protocol, silently (its output goes nowhere, nothing is reported to
 the terminal), and ends with an exit code that says whether every item
-passed. Children run JOBS at a time; one past its CPU or wall-clock limit is
-killed.
+passed. Its setup callback may instead start another program in the child's
+place (os.execve: a new pytest process, which keeps the child's limits and
+silence); the exit code is then that program's. Children run JOBS at a time;
+one past its CPU or wall-clock limit is killed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import math
 import os
 import resource
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +31,6 @@ from _pytest.runner import runtestprotocol
 # Exit codes of a child.
 EXIT_PASSED = 0
 EXIT_FAILED = 1
-EXIT_IMPORT_BROKEN = 3
 EXIT_ERROR = 4
 POLL_SECONDS = 0.005
 
@@ -44,6 +46,17 @@ def stop_coverage() -> None:
     current = coverage.Coverage.current()
     if current is not None:
         current.stop()
+
+
+def this_pytest_command() -> list[str]:
+    """How this process started pytest, to start it again the same way: the
+    pytest script (its own directory first on sys.path) or `python -m pytest`
+    (the working directory first, so a package in the checkout there is
+    importable). Which copy of the project the tests import depends on it."""
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) in ("pytest", "py.test") and os.path.isfile(script):
+        return [sys.executable, script]
+    return [sys.executable, "-m", "pytest"]
 
 
 def _nothing_to_prepare() -> None:
@@ -107,14 +120,15 @@ class ForkedRun:
     pid: int = 0
     started: float = 0.0
     verdict: str = ""
+    exit_code: int | None = None  # None when a signal ended the child
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
 
 
 def run_forked(runs: list[ForkedRun], jobs: int) -> None:
     """Run each of RUNS in a forked child, JOBS at a time, in the order given;
-    set its verdict: passed (every item passed), failed, import-broken,
-    timeout, crashed (killed by a signal) or error."""
+    set its verdict: passed (every item passed), failed, timeout, crashed
+    (killed by a signal) or error, and its exit code."""
     waiting = list(reversed(runs))
     running: dict[int, ForkedRun] = {}
     while waiting or running:
@@ -139,6 +153,8 @@ def run_forked(runs: list[ForkedRun], jobs: int) -> None:
                     finished = True
                 continue
             run.verdict, run.seconds = _verdict(status), elapsed
+            if os.WIFEXITED(status):
+                run.exit_code = os.WEXITSTATUS(status)
             _read_failures(run)
             del running[pid]
             finished = True
@@ -160,11 +176,9 @@ def _verdict(status: int) -> str:
             if os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)
             else "crashed"
         )
-    return {
-        EXIT_PASSED: "passed",
-        EXIT_FAILED: "failed",
-        EXIT_IMPORT_BROKEN: "import-broken",
-    }.get(os.WEXITSTATUS(status), "error")
+    return {EXIT_PASSED: "passed", EXIT_FAILED: "failed"}.get(
+        os.WEXITSTATUS(status), "error"
+    )
 
 
 def _child(run: ForkedRun) -> None:

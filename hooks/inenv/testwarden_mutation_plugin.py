@@ -13,12 +13,17 @@ says which modules to mutate and where to write the results.
    tracer limited to the planned files records which test executed which
    planned line (or import did), and each test's CPU time.
 3. If they pass, each mutant runs in a forked child of this process, which
-   sets the switch and runs only the tests that executed its line (a line
-   run at import time: the module is reloaded in the child, then every
-   selected test runs). Children run on every core at once. A child has a CPU
-   limit derived from its tests' own CPU time (so a machine under load does
-   not make it time out) and a generous wall-clock limit for mutants that
-   block without computing; past either it is killed.
+   sets the switch and runs only the tests that executed its line. A mutant
+   of a line run at import time needs the import made again with the switch
+   on: its child starts a new pytest process in its place, with this
+   session's arguments and the mutant's id in TESTWARDEN_MUTANT, so the
+   switch is on before anything imports the module (reloading the module in
+   the child instead left what other modules had taken from it at import
+   unmutated, and a reload alone breaks suites that compare classes).
+   Children run on every core at once. A child has a CPU limit derived from
+   its tests' own CPU time (so a machine under load does not make it time
+   out) and a generous wall-clock limit for mutants that block without
+   computing; past either it is killed.
 
 The forked runner (testwarden_forked.run_forked) does not know about
 mutants: it runs a list of items in a child with a setup callback and
@@ -28,7 +33,6 @@ limits; stress-new's plugin runs new tests with it in other orders.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.abc
 import importlib.machinery
 import json
@@ -41,19 +45,34 @@ from dataclasses import dataclass, field
 import pytest
 import testwarden_mutation_ast
 from testwarden_forked import (
-    EXIT_IMPORT_BROKEN,
     ForkedRun,
     leave_environment,
+    this_pytest_command,
     run_forked,
     stop_coverage,
 )
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
+MUTANT_VARIABLE = "TESTWARDEN_MUTANT"  # in a mutant's own pytest process: its id
 OUTSIDE_TESTS = ""  # the "test" of lines run at import or collection time
 # A mutant survives when its tests pass; a crash of the child kills it.
 MUTANT_VERDICTS = {"passed": "survived", "failed": "killed", "crashed": "killed"}
+# A mutant's own pytest process: its exit code (pytest's) -> the verdict.
+# Collection errors (2) and a conftest that fails to import (4) are the
+# mutant breaking an import; an internal error of pytest (3) judges nothing.
+EXIT_NOT_STARTED = 127  # the child could not start it: no verdict
+OWN_PROCESS_VERDICTS = {
+    0: "survived",
+    1: "killed",
+    2: "import-broken",
+    4: "import-broken",
+    5: "killed",  # no tests collected
+}
 CPU_FACTOR = 4.0  # a mutant may use this many times its tests' CPU time
 CPU_SLACK = 1.0  # seconds on top, for setup in the child
+PROCESS_SLACK = 2.0  # and for starting a new pytest process
+# Environment variables that would make coverage measure a new process.
+COVERAGE_STARTERS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 WALL_FACTOR = 10.0  # wall-clock limit: for mutants that block without computing
 WALL_SLACK = 10.0
 
@@ -81,6 +100,8 @@ class State:
     tracer: object = None
     early: dict[str, str] = field(default_factory=dict)  # path -> module imported
     tracing: bool = True
+    loaded_with: dict[str, str] = field(default_factory=dict)  # for new processes
+    own_process: bool = False  # this process judges one mutant, switched on
 
 
 STATE: State | None = None
@@ -164,13 +185,19 @@ def install() -> None:
     with open(plan_file, encoding="utf-8") as stream:
         STATE = State(json.load(stream))
     # the tests' own subprocesses (pytest run by a test) must not load us
-    leave_environment(__name__, PLAN_VARIABLE)
+    STATE.loaded_with = leave_environment(__name__, PLAN_VARIABLE)
+    mutant = os.environ.pop(MUTANT_VARIABLE, None)
+    stop_coverage()
+    sys.meta_path.insert(0, _MutatingFinder(STATE))
+    if mutant is not None:  # a mutant's own process: pytest runs, switched on
+        SWITCH.active = int(mutant)
+        STATE.own_process = True
+        STATE.tracing = False
+        return
     for planned in STATE.plan["files"]:
         early = [name for name in planned["modules"] if name in sys.modules]
         if early:
             STATE.early[planned["path"]] = early[0]
-    stop_coverage()
-    sys.meta_path.insert(0, _MutatingFinder(STATE))
     STATE.tracer = _tracer(STATE)
     _ensure_tracing()
     STATE.import_cpu = time.process_time()
@@ -184,6 +211,14 @@ def _ensure_tracing() -> None:
         sys.settrace(STATE.tracer)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    """A mutant's own process runs the session here, not over xdist workers."""
+    if STATE is not None and STATE.own_process and hasattr(config.option, "dist"):
+        config.option.dist = "no"
+        config.option.numprocesses = None
+
+
 def pytest_sessionstart(session) -> None:
     _ensure_tracing()
 
@@ -194,7 +229,7 @@ def pytest_collectstart(collector) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    if STATE is None:
+    if STATE is None or STATE.own_process:
         yield
         return
     _ensure_tracing()
@@ -207,12 +242,12 @@ def pytest_runtest_protocol(item, nextitem):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtestloop(session):
-    if STATE is not None:
-        first_test_starts = time.process_time()
-        STATE.import_cpu = first_test_starts - STATE.import_cpu
-    yield
-    if STATE is None:
+    if STATE is None or STATE.own_process:
+        yield
         return
+    first_test_starts = time.process_time()
+    STATE.import_cpu = first_test_starts - STATE.import_cpu
+    yield
     STATE.tracing = False
     sys.settrace(None)
     threading.settrace(None)
@@ -229,19 +264,21 @@ def pytest_runtestloop(session):
         "verdicts": {},
     }
     if session.testsfailed == 0 and not STATE.stale and not STATE.early:
-        results["verdicts"] = run_mutants(session.items)
+        results["verdicts"] = run_mutants(session.items, session.config)
     with open(STATE.plan["results"], "w", encoding="utf-8") as stream:
         json.dump(results, stream)
 
 
-def run_mutants(items: list) -> dict:
+def run_mutants(items: list, config) -> dict:
     """Mutant id -> verdict, tests run and seconds, each mutant in a child."""
     by_nodeid = {item.nodeid: item for item in items}
     runs = []
+    own_process = set()
     skipped = {}
     for planned in STATE.plan["files"]:
         hits = STATE.hits.get(planned["path"], {})
         for mutant in planned["mutants"]:
+            key = str(mutant["id"])
             tests = hits.get(mutant["trace_line"], set())
             at_import = OUTSIDE_TESTS in tests
             selected = (
@@ -250,17 +287,21 @@ def run_mutants(items: list) -> dict:
                 else [by_nodeid[test] for test in sorted(tests) if test in by_nodeid]
             )
             if not selected:
-                skipped[str(mutant["id"])] = {"verdict": "not-covered", "tests": []}
+                skipped[key] = {"verdict": "not-covered", "tests": []}
                 continue
             cpu = sum(STATE.test_cpu.get(item.nodeid, 0.0) for item in selected)
             if at_import:
-                cpu += STATE.import_cpu
-            cpu_limit = CPU_FACTOR * cpu + CPU_SLACK
+                cpu_limit = CPU_FACTOR * (cpu + STATE.import_cpu) + PROCESS_SLACK
+                prepare = _start_own_process(mutant["id"], config)
+                own_process.add(key)
+            else:
+                cpu_limit = CPU_FACTOR * cpu + CPU_SLACK
+                prepare = _switch_on(mutant["id"])
             runs.append(
                 ForkedRun(
-                    str(mutant["id"]),
+                    key,
                     selected,
-                    _activate(mutant["id"], planned["path"] if at_import else None),
+                    prepare,
                     cpu_limit,
                     WALL_FACTOR * cpu_limit + WALL_SLACK,
                 )
@@ -268,8 +309,12 @@ def run_mutants(items: list) -> dict:
     run_forked(runs, STATE.plan.get("jobs") or _cores())
     verdicts = dict(skipped)
     for run in runs:
+        if run.key in own_process and run.exit_code is not None:
+            verdict = OWN_PROCESS_VERDICTS.get(run.exit_code, "error")
+        else:
+            verdict = MUTANT_VERDICTS.get(run.verdict, run.verdict)
         verdicts[run.key] = {
-            "verdict": MUTANT_VERDICTS.get(run.verdict, run.verdict),
+            "verdict": verdict,
             "tests": [item.nodeid for item in run.items],
             "seconds": round(run.seconds, 3),
         }
@@ -282,17 +327,43 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _activate(mutant_id: int, reload_path: str | None):
+def _switch_on(mutant_id: int):
     def prepare() -> None:
         SWITCH.active = mutant_id
-        if reload_path is None:
-            return
-        for name, path in STATE.modules.items():
-            if path == reload_path and name in sys.modules:
-                try:
-                    importlib.reload(sys.modules[name])
-                except BaseException:
-                    os._exit(EXIT_IMPORT_BROKEN)
+
+    return prepare
+
+
+def _start_own_process(mutant_id: int, config):
+    """The child's setup: become a new pytest process with this session's
+    arguments, the mutant switched on from its start, stopping at the first
+    failure; no coverage, and a pytest cache of its own (its failures are
+    not the user's last failures)."""
+    cache = os.path.join(os.path.dirname(STATE.plan["results"]), "pytest-cache")
+    command = [
+        *this_pytest_command(),
+        *config.invocation_params.args,
+        "--exitfirst",
+        "-o",
+        f"cache_dir={cache}",
+    ]
+    if hasattr(config.option, "no_cov"):  # pytest-cov
+        command.append("--no-cov")
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in COVERAGE_STARTERS
+    }
+    environment.update(STATE.loaded_with)
+    environment[MUTANT_VARIABLE] = str(mutant_id)
+    directory = str(config.invocation_params.dir)
+
+    def prepare() -> None:
+        try:
+            os.chdir(directory)
+            os.execve(command[0], command, environment)
+        except OSError:
+            os._exit(EXIT_NOT_STARTED)
 
     return prepare
 

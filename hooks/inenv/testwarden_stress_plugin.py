@@ -43,13 +43,18 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 
 import pytest
-from testwarden_forked import ForkedRun, leave_environment, run_forked, stop_coverage
+from testwarden_forked import (
+    ForkedRun,
+    leave_environment,
+    this_pytest_command,
+    run_forked,
+    stop_coverage,
+)
 
 PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
 WALL_LIMIT_SECONDS = 600.0  # a run that hangs is stopped and counts as failed
@@ -153,7 +158,7 @@ def _start_new_process(config) -> NewProcess:
         if name not in COVERAGE_STARTERS
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *_options_of(config), *PLAN["files"]],
+        [*this_pytest_command(), *_options_of(config), *PLAN["files"]],
         cwd=str(config.invocation_params.dir),
         env={
             **environment,
