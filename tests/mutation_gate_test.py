@@ -127,6 +127,31 @@ def test_the_same_change_with_a_checking_test_passes(project, capfd):
     assert "100.00% of the staged change: 3 of 3 mutants killed" in output
 
 
+XDIST_ENV = """
+[testenv:xdist]
+deps =
+    pytest
+    pytest-xdist
+commands = pytest -n 2 {posargs:tests}
+"""
+
+
+def test_a_tox_command_running_xdist_workers_is_judged_in_one_session(project, capfd):
+    stage(
+        {
+            "tox.ini": TOX_INI + XDIST_ENV,
+            "calc/ops.py": OPS + NARROW,
+            "tests/test_narrow.py": WEAK_TEST,
+        }
+    )
+
+    assert mutation_gate.main(["-e", "xdist"]) == 1
+
+    output = capfd.readouterr().out
+    assert SURVIVOR in output
+    assert "66.67% of the staged change: 2 of 3 mutants killed" in output
+
+
 def test_a_test_running_pytest_in_a_subprocess_gets_no_mutation_plugin(project, capfd):
     stage(
         {

@@ -213,8 +213,10 @@ def _ensure_tracing() -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config) -> None:
-    """A mutant's own process runs the session here, not over xdist workers."""
-    if STATE is not None and STATE.own_process and hasattr(config.option, "dist"):
+    """The session runs here, not over pytest-xdist workers when the tox
+    command asks for them: this process traces the tests and forks the
+    mutants' children (which run on every core)."""
+    if STATE is not None and hasattr(config.option, "dist"):
         config.option.dist = "no"
         config.option.numprocesses = None
 
