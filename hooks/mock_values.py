@@ -108,7 +108,14 @@ class ModuleValues:
             return None
         if isinstance(value.func, ast.Name):
             definition = self.definition(value.func.id, function)
-            if isinstance(definition, ast.ClassDef) and self._is_stub_class(definition):
+            if (
+                isinstance(definition, ast.ClassDef)
+                and self._is_stub_class(definition)
+                and (
+                    _has_methods(definition)
+                    or self.literal_arguments(value, frozenset())
+                )
+            ):
                 return f"an instance of the stand-in class `{value.func.id}`"
         return None
 
@@ -263,6 +270,14 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and constant_string(body[0].value):
         return body[1:]
     return body
+
+
+def _has_methods(cls: ast.ClassDef) -> bool:
+    """More than an __init__: a class of only __init__ is a bag of the values
+    it is given, a stand-in only when they are literals."""
+    return any(
+        isinstance(node, FUNCTIONS) and node.name != "__init__" for node in cls.body
+    )
 
 
 def _does_no_work(node: ast.expr) -> bool:

@@ -103,6 +103,8 @@ def test_fixture_verdicts_name_their_evidence():
         "records (line 10)",
         "registry": "fixture `registry` injects literal placeholder records with "
         "monkeypatch (line 107)",
+        "origin": "fixture `origin` returns an instance of the stand-in class `Point` "
+        "(line 120)",
     }
 
 
