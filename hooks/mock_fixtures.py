@@ -1,7 +1,7 @@
 """Verdicts on a test file's pytest fixtures: which ones fabricate their value.
 
-A fixture is fabricated when it (or a helper in the same file that it calls)
-uses a mock-object, fake-data or service-faking library or a stub (the line
+A fixture is fabricated when it (or a helper or class in the same file that
+it calls) uses a mock-object, fake-data or service-faking library or a stub (the line
 facts of hooks.mock_facts), or returns literal records or a stand-in object
 built from literals (hooks.mock_values). Data loaded from a file, built in
 tmp_path, a real connection or process, the project's own code: all pass.
@@ -188,10 +188,13 @@ class _Fixtures:
         ]
         return records[0] if patches and records else None
 
-    def _helpers(self, function: Function) -> list[Function]:
-        """Module-level functions FUNCTION calls, and the ones they call, a few deep."""
-        found: dict[str, Function] = {}
-        frontier = [function]
+    def _helpers(self, function: Function) -> list[Function | ast.ClassDef]:
+        """Module-level functions and classes FUNCTION calls, and the ones
+        they call, a few deep: what a class it instantiates does is part of
+        the value it returns."""
+        callables = {**self.values.classes, **self.functions}
+        found: dict[str, Function | ast.ClassDef] = {}
+        frontier: list[Function | ast.ClassDef] = [function]
         for _ in range(_HELPER_DEPTH):
             called = {
                 node.func.id
@@ -199,11 +202,11 @@ class _Fixtures:
                 for node in ast.walk(caller)
                 if isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in self.functions
+                and node.func.id in callables
                 and node.func.id not in found
                 and node.func.id not in self.fixture_names
             }
-            frontier = [self.functions[name] for name in called]
+            frontier = [callables[name] for name in called]
             found.update(zip(called, frontier))
         return list(found.values())
 

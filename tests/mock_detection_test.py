@@ -105,6 +105,8 @@ def test_fixture_verdicts_name_their_evidence():
         "monkeypatch (line 107)",
         "origin": "fixture `origin` returns an instance of the stand-in class `Point` "
         "(line 120)",
+        "patcher": "fixture `patcher` fabricates its value with a mock object "
+        "(line 128)",
     }
 
 
