@@ -37,6 +37,7 @@ from hooks.mock_values import (
     ModuleValues,
     constant_string,
     resolve,
+    shorten,
 )
 from hooks.python_source import Names, imported_names, own_nodes
 
@@ -291,9 +292,8 @@ class LineFacts:
             )
         elif (
             isinstance(call.func, ast.Attribute)
-            and call.func.attr == "setattr"
-            and isinstance(call.func.value, ast.Name)
-            and call.func.value.id in scope.monkeypatches
+            and call.func.attr in ("setattr", "setitem")
+            and _is_monkeypatch(call.func.value, scope)
         ):
             self._visit_monkeypatch(call, scope)
         for child in ast.iter_child_nodes(call):
@@ -321,6 +321,12 @@ class LineFacts:
 
     def _visit_monkeypatch(self, call: ast.Call, scope: _Scope) -> None:
         arguments = call.args
+        if call.func.attr == "setitem":
+            if len(arguments) == 3:
+                self._patched_in_mock(call, arguments[2], scope)
+            return
+        if len(arguments) in (2, 3):
+            self._patched_in_mock(call, arguments[-1], scope)
         if len(arguments) == 2 and constant_string(arguments[0]):
             target: str | None = constant_string(arguments[0])
             shown = target
@@ -347,6 +353,96 @@ class LineFacts:
             function=scope.qualname,
         )
         self._patch_targets.pop()
+
+    def _patched_in_mock(self, call: ast.Call, value: ast.expr, scope: _Scope) -> None:
+        """A mock-object finding on CALL when the VALUE it patches in is made
+        with a mock library's object: directly, or through the names its
+        function binds (a parameter's default, an assignment)."""
+        if scope.function is None:
+            return
+        made_with = _mock_made_names(scope.function, self._mock_reference(scope))
+        mock = next(
+            (
+                node
+                for node in ast.walk(value)
+                if self._mock_reference(scope)(node)
+                or (isinstance(node, ast.Name) and node.id in made_with)
+            ),
+            None,
+        )
+        if mock is None:
+            return
+        origin = made_with.get(mock.id, mock) if isinstance(mock, ast.Name) else mock
+        self._add(
+            call,
+            MOCK_OBJECT,
+            f"`{ast.unparse(call.func)}` patches in `{shorten(ast.unparse(value))}`, "
+            f"made with `{ast.unparse(origin)}` (line {origin.lineno})",
+            REAL_OBJECT,
+            function=scope.qualname,
+        )
+
+    def _mock_reference(self, scope: _Scope) -> Callable[[ast.AST], bool]:
+        def is_mock(node: ast.AST) -> bool:
+            if not isinstance(node, (ast.Name, ast.Attribute)):
+                return False
+            dotted = resolve(scope.names, node)
+            found = self._library(dotted) if dotted else None
+            return found is not None and found[1].rule == MOCK_OBJECT
+
+        return is_mock
+
+
+def _mock_made_names(
+    function: Function, is_mock: Callable[[ast.AST], bool]
+) -> dict[str, ast.AST]:
+    """The names FUNCTION binds to a value made with a mock: a parameter
+    whose default is one, a name assigned from an expression using one or
+    another such name; each -> the mock reference it comes from."""
+    made: dict[str, ast.AST] = {}
+
+    def origin(expression: ast.AST) -> ast.AST | None:
+        for node in ast.walk(expression):
+            if is_mock(node):
+                return node
+            if isinstance(node, ast.Name) and node.id in made:
+                return made[node.id]
+        return None
+
+    positional = [*function.args.posonlyargs, *function.args.args]
+    defaults = list(
+        zip(
+            positional[len(positional) - len(function.args.defaults) :],
+            function.args.defaults,
+        )
+    )
+    defaults += [
+        (argument, default)
+        for argument, default in zip(
+            function.args.kwonlyargs, function.args.kw_defaults
+        )
+        if default is not None
+    ]
+    for argument, default in defaults:
+        found = origin(default)
+        if found is not None:
+            made[argument.arg] = found
+    for node in own_nodes(function.body):
+        if isinstance(node, ast.Assign):
+            found = origin(node.value)
+            if found is not None:
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        made[target.id] = found
+    return made
+
+
+def _is_monkeypatch(node: ast.expr, scope: _Scope) -> bool:
+    """A MonkeyPatch: a name the scope binds to one, or an attribute named
+    `monkeypatch` (one a helper class keeps: `self.monkeypatch`)."""
+    if isinstance(node, ast.Name):
+        return node.id in scope.monkeypatches
+    return isinstance(node, ast.Attribute) and node.attr == "monkeypatch"
 
 
 def hand_written_doubles(

@@ -81,7 +81,7 @@ class ModuleValues:
             # A lambda that calls nothing hands back what the test chose (a
             # literal, a variable of the test, a clock it advances by hand).
             if self.is_literal(value.body) or _does_no_work(value.body):
-                return f"a lambda returning `{_shorten(ast.unparse(value.body))}`"
+                return f"a lambda returning `{shorten(ast.unparse(value.body))}`"
             return None
         if isinstance(value, ast.Name):
             definition = self.definition(value.id, function)
@@ -287,5 +287,5 @@ def _does_no_work(node: ast.expr) -> bool:
     )
 
 
-def _shorten(text: str) -> str:
+def shorten(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."

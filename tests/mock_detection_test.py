@@ -167,6 +167,15 @@ def test_monkeypatch_findings_name_target_and_stub():
     assert messages[54] == (
         "`monkeypatch.setattr` replaces `time.sleep` with a lambda returning `None`"
     )
+    # a value made with a mock, through a parameter's default or an assignment
+    assert messages[137] == (
+        "`self.monkeypatch.setattr` patches in `value`, made with `mock.MagicMock` "
+        "(line 135)"
+    )
+    assert messages[142] == (
+        "`self.monkeypatch.setitem` patches in `value`, made with `mock.Mock` "
+        "(line 141)"
+    )
 
 
 def test_long_lambda_bodies_are_shortened():
