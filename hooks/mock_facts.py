@@ -339,7 +339,8 @@ class LineFacts:
             value = arguments[2]
         else:
             return
-        stub = self.values.stub(value, scope.function)
+        attribute = (target or shown or "").rpartition(".")[2] or None
+        stub = self.values.stub(value, scope.function, attribute)
         if stub is None:
             return
         self._patch_targets.append(target)
@@ -643,7 +644,10 @@ def hand_patches(
                 and value.body.id in other_fixtures
             ):
                 continue  # judged by that fixture
-            stub = _patched_attribute(target, mocks) and values.stub(value, function)
+            attribute = target.attr if isinstance(target, ast.Attribute) else None
+            stub = _patched_attribute(target, mocks) and values.stub(
+                value, function, attribute
+            )
             if stub:
                 found.append(
                     Finding(

@@ -76,7 +76,19 @@ class ModuleValues:
                     return node
         return self.functions.get(name) or self.classes.get(name)
 
-    def stub(self, value: ast.expr, function: Function | None) -> str | None:
+    def stub(
+        self, value: ast.expr, function: Function | None, attribute: str | None = None
+    ) -> str | None:
+        """What VALUE is when a test patches it in, in FUNCTION, for the
+        attribute ATTRIBUTE (None when unknown), if it stands in for code: a
+        lambda or a stub of fixed values, a stand-in class, or a function
+        written in the test that replaces the real one: it calls nothing (it
+        only sets or records values), or it calls the real one but raises in
+        its place on some calls (a failure injected by hand). What passes: a
+        function doing work of its own (reading a real file, calling the
+        project), a wrapper that observes and calls the real one, one that
+        raises ImportError to hide a module (configuration of what is
+        installed)."""
         if isinstance(value, ast.Lambda):
             # A lambda that calls nothing hands back what the test chose (a
             # literal, a variable of the test, a clock it advances by hand).
@@ -89,12 +101,55 @@ class ModuleValues:
                 self._is_stub_class(definition) or self._is_double(definition)
             ):
                 return f"the stand-in class `{value.id}`"
-            if isinstance(definition, FUNCTIONS) and self._is_stub_function(definition):
-                return (
-                    f"the stub `{value.id}`, which only returns fixed values or raises"
-                )
+            if isinstance(definition, FUNCTIONS):
+                if self._is_stub_function(definition):
+                    return (
+                        f"the stub `{value.id}`, which only returns fixed values or "
+                        "raises"
+                    )
+                if attribute is None:
+                    return None
+                if self._calls_original(definition, function, attribute):
+                    if _injects_failures(definition):
+                        return (
+                            f"`{value.id}`, which raises in place of the real "
+                            f"`{attribute}` on some calls"
+                        )
+                elif not _calls_anything(definition):
+                    return (
+                        f"`{value.id}`, which only sets or records values in place "
+                        f"of the real `{attribute}`"
+                    )
             return None
         return self.stand_in(value, function)
+
+    def _calls_original(
+        self, replacement: Function, function: Function | None, attribute: str
+    ) -> bool:
+        """REPLACEMENT calls the real ATTRIBUTE: through a name FUNCTION (or
+        the module) bound to it before patching (`real_open = builtins.open`),
+        or as an attribute of that name (`os.fdopen(...)`)."""
+        bound = self.constants.copy()
+        if function is not None:
+            for node in own_nodes(function.body):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            bound[target.id] = node.value
+        originals = {
+            name
+            for name, value in bound.items()
+            if isinstance(value, ast.Attribute) and value.attr == attribute
+        }
+        for node in ast.walk(replacement):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func
+            if isinstance(called, ast.Name) and called.id in originals:
+                return True
+            if isinstance(called, ast.Attribute) and called.attr == attribute:
+                return True
+        return False
 
     def stand_in(self, value: ast.expr, function: Function | None) -> str | None:
         """An object that only stands in for a real one: built from literals."""
@@ -270,6 +325,35 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and constant_string(body[0].value):
         return body[1:]
     return body
+
+
+# Exceptions a replacement raises to hide a module: configuration, not a fake.
+_HIDES_A_MODULE = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _injects_failures(function: Function) -> bool:
+    """FUNCTION raises an exception of its own (not a re-raise, not one that
+    hides a module)."""
+    for node in own_nodes(function.body):
+        if not isinstance(node, ast.Raise) or node.exc is None:
+            continue
+        raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        if not (isinstance(raised, ast.Name) and raised.id in _HIDES_A_MODULE):
+            return True
+    return False
+
+
+def _calls_anything(function: Function) -> bool:
+    """A call in FUNCTION other than making the exception it raises."""
+    raised = {
+        id(node.exc)
+        for node in own_nodes(function.body)
+        if isinstance(node, ast.Raise) and node.exc is not None
+    }
+    return any(
+        isinstance(node, ast.Call) and id(node) not in raised
+        for node in own_nodes(function.body)
+    )
 
 
 def _has_methods(cls: ast.ClassDef) -> bool:

@@ -167,6 +167,16 @@ def test_monkeypatch_findings_name_target_and_stub():
     assert messages[54] == (
         "`monkeypatch.setattr` replaces `time.sleep` with a lambda returning `None`"
     )
+    # functions written in the test in place of the real one
+    assert messages[162] == (
+        "`monkeypatch.setattr` replaces the project's own `app.storage.sign` with "
+        "`sign_by_hand`, which only sets or records values in place of the real "
+        "`sign`"
+    )
+    assert messages[163] == (
+        "`monkeypatch.setattr` replaces the project's own `app.storage.read` with "
+        "`fail_once`, which raises in place of the real `read` on some calls"
+    )
     # a value made with a mock, through a parameter's default or an assignment
     assert messages[137] == (
         "`self.monkeypatch.setattr` patches in `value`, made with `mock.MagicMock` "
