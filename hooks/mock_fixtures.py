@@ -14,12 +14,16 @@ from collections.abc import Iterator
 
 from hooks.mock_facts import LineFacts
 from hooks.mock_rules import FIXTURE_EVIDENCE, MOCK_OBJECT, FixtureVerdict
-from hooks.mock_values import Function, ModuleValues, constant_string
+from hooks.mock_values import FUNCTIONS, Function, ModuleValues, constant_string
 from hooks.python_source import own_nodes
 
 # Calls that return a copy of their one argument: the data is the argument's.
 _COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy"})
 _HELPER_DEPTH = 3
+# unittest's and pytest's per-class set-up methods.
+_SET_UPS = frozenset(
+    {"setUp", "setUpClass", "asyncSetUp", "setup_method", "setup_class", "setup"}
+)
 
 
 def fixture_verdicts(values: ModuleValues, facts: LineFacts) -> list[FixtureVerdict]:
@@ -32,6 +36,7 @@ class _Fixtures:
         self.values = values
         self.fixtures = facts.fixtures
         self.fixture_names = facts.fixture_names
+        self.test_code = facts.test_code
         self.findings = facts.findings()
         self.functions = values.functions
         self.constants = values.constants
@@ -44,7 +49,50 @@ class _Fixtures:
             if verdict:
                 found[qualname] = verdict
         self._through_mock_fixtures(found)
-        return [found[qualname] for qualname, _ in self.fixtures if qualname in found]
+        verdicts = [
+            found[qualname] for qualname, _ in self.fixtures if qualname in found
+        ]
+        if self.test_code:
+            verdicts += self._set_up_verdicts()
+        return verdicts
+
+    def _set_up_verdicts(self) -> list[FixtureVerdict]:
+        """unittest's fixtures: a setUp (setup_method, ...) of a class of the
+        file that sets literal records on the instance and hands them to the
+        code under test (an argument of a call in the class), as a fixture
+        returning them would. Records only compared with are expected values."""
+        verdicts = []
+        for cls in self.values.classes.values():
+            handed = _instance_arguments(cls)
+            for method in cls.body:
+                if not isinstance(method, FUNCTIONS) or method.name not in _SET_UPS:
+                    continue
+                for node in own_nodes(method.body):
+                    targets = (
+                        [
+                            target
+                            for target in node.targets
+                            if _on_instance(target) and target.attr in handed
+                        ]
+                        if isinstance(node, ast.Assign)
+                        else []
+                    )
+                    records = targets and self.values.records(node.value)
+                    if records:
+                        what = records.removeprefix("returns ")
+                        verdicts.append(
+                            FixtureVerdict(
+                                method.name,
+                                f"{cls.name}.{method.name}",
+                                method.lineno,
+                                method.lineno,
+                                f"sets `{ast.unparse(targets[0])}` to {what} "
+                                f"(line {node.lineno})",
+                                node.lineno,
+                            )
+                        )
+                        break
+        return verdicts
 
     def _through_mock_fixtures(self, found: dict[str, FixtureVerdict]) -> None:
         """Add the fixtures whose value holds another fixture's mock object: one
@@ -272,6 +320,26 @@ def _assignments(function: Function, name: str) -> list[ast.expr]:
         ):
             values.append(node.context_expr)
     return values
+
+
+def _instance_arguments(cls: ast.ClassDef) -> frozenset[str]:
+    """The attributes X of which the methods of CLS pass `self.X` to a call."""
+    arguments = (
+        argument
+        for node in ast.walk(cls)
+        if isinstance(node, ast.Call)
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]
+    )
+    return frozenset(argument.attr for argument in arguments if _on_instance(argument))
+
+
+def _on_instance(target: ast.expr) -> bool:
+    """`self.x` or `cls.x`."""
+    return (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in ("self", "cls")
+    )
 
 
 def _fixture_name(function: Function) -> str:

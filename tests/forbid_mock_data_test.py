@@ -930,6 +930,35 @@ def test_code_patched_by_plain_assignment_is_a_stub_unless_it_hands_back_a_fixtu
     assert "forbid-mock-data: 2 finding(s)" in output
 
 
+def test_a_set_up_handing_literal_records_to_the_code_is_fabricated(repo, capsys):
+    source = (
+        "import pytest\n\n"
+        "from app import auth, urls\n\n\n"
+        "@pytest.fixture\n"
+        "def workdir(tmp_path):\n"
+        "    return tmp_path\n\n\n"
+        "class TestAuth:\n"
+        "    def setUp(self):\n"
+        "        self.token = {'access_token': 'abc123', 'expires_in': 3600}\n"
+        "        self.expected = {'host': 'localhost', 'port': 5672}\n\n"
+        "    def test_header(self):\n"
+        "        assert auth.header(token=self.token) == 'Bearer abc123'\n\n"
+        "    def test_parse(self):\n"
+        "        assert urls.parse('amqp://localhost:5672') == self.expected\n"
+    )
+    stage({"tests/test_auth.py": source, "app/auth.py": "", "app/urls.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:1]]
+    assert found == [
+        "tests/test_auth.py:12: fabricated-fixture: fixture `setUp` sets `self.token` "
+        "to a literal dict of placeholder values (line 13)",
+    ]
+    assert "forbid-mock-data: 1 finding(s)" in output
+
+
 def test_setting_data_or_a_mocks_attribute_by_assignment_is_not_a_hand_patch(
     repo, capsys
 ):
