@@ -67,7 +67,13 @@ mock-object 1.000 / 0.838, fake-library 1.000 / 1.000, hand-written-double
 1.000 / 0.115, literal-data 0.500 / 0.167, overall 0.982 / 0.348. After
 the hand-written-double rule and its companions (h-doubles): mock-object
 1.000 / 0.865, fake-library 1.000 / 1.000, hand-written-double 1.000 /
-0.798, literal-data 0.500 / 0.167, overall 0.992 / 0.804. A finding of a
+0.798, literal-data 0.500 / 0.167, overall 0.992 / 0.804. After the rules
+of 2026-12-04 (a fixture returning an instance of a class that makes mocks,
+a value made with a mock patched in, a function written in the test patched
+in that calls nothing or raises in place of the real one, a setUp handing
+literal records to the code, a holder of real objects not a stand-in):
+mock-object 1.000 / 0.973, fake-library 1.000 / 1.000, hand-written-double
+1.000 / 0.846, literal-data 1.000 / 0.333, overall 1.000 / 0.867. A finding of a
 hook that crashes on a project is missing, not wrong: check the hook's exit
 on a project whose figures drop.
 Run it from the project's virtualenv; it needs the network for pip download.
