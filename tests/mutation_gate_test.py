@@ -237,6 +237,34 @@ def test_mutants_of_import_time_code_are_judged_in_a_pytest_process_of_their_own
     assert "`40` -> `41`" in survivors[0], output
 
 
+NO_CACHE_ENV = """
+[testenv:nocache]
+deps = pytest
+commands = pytest -p no:cacheprovider -W error::pytest.PytestConfigWarning {posargs:tests}
+"""
+
+
+def test_import_time_mutants_are_judged_in_a_session_without_pytests_cache(
+    project, capfd
+):
+    stage(
+        {
+            "tox.ini": TOX_INI + NO_CACHE_ENV,
+            "calc/ops.py": OPS + LIMIT,
+            "calc/kinds.py": KINDS,
+            "calc/table.py": TABLE,
+            "tests/test_import_time.py": IMPORT_TIME_TESTS,
+        }
+    )
+
+    assert mutation_gate.main(["-e", "nocache"]) == 1
+
+    output = capfd.readouterr().out
+    survivors = [line for line in output.splitlines() if "mutant survived" in line]
+    assert [line.split(":")[0:2] for line in survivors] == [["calc/kinds.py", "6"]]
+    assert "not judged" not in output, output
+
+
 def test_a_change_no_test_executes_mutates_nothing(project, capfd):
     stage({"calc/ops.py": OPS + NARROW})
 

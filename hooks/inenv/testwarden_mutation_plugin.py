@@ -340,15 +340,12 @@ def _start_own_process(mutant_id: int, config):
     """The child's setup: become a new pytest process with this session's
     arguments, the mutant switched on from its start, stopping at the first
     failure; no coverage, and a pytest cache of its own (its failures are
-    not the user's last failures)."""
-    cache = os.path.join(os.path.dirname(STATE.plan["results"]), "pytest-cache")
-    command = [
-        *this_pytest_command(),
-        *config.invocation_params.args,
-        "--exitfirst",
-        "-o",
-        f"cache_dir={cache}",
-    ]
+    not the user's last failures) when the session has pytest's cache plugin
+    (without it, cache_dir is an unknown option, an error under -W error)."""
+    command = [*this_pytest_command(), *config.invocation_params.args, "--exitfirst"]
+    if config.pluginmanager.has_plugin("cacheprovider"):
+        cache = os.path.join(os.path.dirname(STATE.plan["results"]), "pytest-cache")
+        command += ["-o", f"cache_dir={cache}"]
     if hasattr(config.option, "no_cov"):  # pytest-cov
         command.append("--no-cov")
     environment = {
