@@ -86,8 +86,18 @@ class Results:
         return 100.0 * len(self.killed) / judged if judged else None
 
     @property
+    def not_judged(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.verdict == "error"]
+
+    @property
+    def score_too_low(self) -> bool:
+        return self.score is not None and self.score < self.fail_under
+
+    @property
     def passed(self) -> bool:
-        return self.score is None or self.score >= self.fail_under
+        """The score reaches fail-under, and no mutant went unjudged: a line
+        the gate could not check is not vouched for."""
+        return not self.score_too_low and not self.not_judged
 
     def to_json(self) -> dict:
         return {
@@ -371,6 +381,12 @@ def print_results(results: Results) -> None:
             f"{HOOK_ID}: {len(not_covered)} line(s) no test executed, not "
             f"mutated: {lines} (coverage-gate reports them)"
         )
+    if results.not_judged:
+        print(
+            f"{HOOK_ID}: {len(results.not_judged)} mutant(s) not judged: the gate "
+            "cannot vouch for their lines; run the tox environment's tests by hand "
+            "to see why they fail outside the tests"
+        )
     score = results.score
     if score is None:
         print(f"{HOOK_ID}: no mutant to judge in {results.compared_with}")
@@ -383,7 +399,7 @@ def print_results(results: Results) -> None:
             f", {broken} by a broken import" if broken else "",
         ]
     )
-    verdict = "ok" if results.passed else "TOO LOW"
+    verdict = "TOO LOW" if results.score_too_low else "ok"
     print(
         f"mutation score: {score:.2f}% of {results.compared_with}: "
         f"{len(results.killed)} of {len(results.killed) + len(results.survived)} "
@@ -468,7 +484,15 @@ def gate_report(
         )
         return hook_report
     print_results(results)
-    if results.passed:
+    for outcome in results.not_judged:
+        hook_report.block(
+            "mutant-not-judged",
+            outcome.path,
+            outcome.line,
+            f"mutant `{outcome.original}` -> `{outcome.mutated}` not judged: its "
+            "test run failed outside the tests; the line is not vouched for",
+        )
+    if not results.score_too_low:
         return hook_report
     for outcome in results.survived:
         hook_report.block(

@@ -265,6 +265,46 @@ def test_import_time_mutants_are_judged_in_a_session_without_pytests_cache(
     assert "not judged" not in output, output
 
 
+REFUSES_EXITFIRST = (
+    "import calc.ops  # noqa: F401\n\n\n"
+    "def pytest_sessionstart(session):\n"
+    "    if session.config.option.maxfail == 1:\n"
+    "        raise RuntimeError('this suite does not run with --exitfirst')\n"
+)
+
+
+def test_a_mutant_that_cannot_be_judged_fails_the_gate(project, capfd):
+    # its own pytest process stops at the first failure: this suite refuses
+    base = commit("nothing yet")
+    stage(
+        {
+            "calc/kinds.py": KINDS,
+            "tests/conftest.py": REFUSES_EXITFIRST,
+            "tests/test_kinds.py": "from calc import kinds\n\n\ndef test_limit():\n"
+            "    assert kinds.LIMIT == 40\n",
+        }
+    )
+
+    assert mutation_gate.main([]) == 1
+
+    output = capfd.readouterr().out
+    assert (
+        "calc/kinds.py:6: mutant not judged: running `41` failed outside the tests"
+        in output
+    )
+    assert (
+        "mutation-gate: 1 mutant(s) not judged: the gate cannot vouch for their lines"
+        in output
+    )
+
+    commit("a constant, under a suite that refuses --exitfirst")
+    assert check.main(["--from-ref", base, "--mutate", "--format", "json"]) == 1
+    findings = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        ("mutant-not-judged", "calc/kinds.py", 6)
+    ]
+
+
 def test_a_change_no_test_executes_mutates_nothing(project, capfd):
     stage({"calc/ops.py": OPS + NARROW})
 
