@@ -243,6 +243,7 @@ def main() -> int:
             "survived": len(survivors),
             "timeouts": sum(m["verdict"] == "timeout" for m in judged),
             "not_covered": sum(m["verdict"] == "not-covered" for m in mutants),
+            "not_judged": sum(m["verdict"] == "error" for m in mutants),
             "exit": returncode,
             "score": score,
             "seconds": round(seconds, 1),
@@ -315,8 +316,13 @@ def main() -> int:
         print(
             f"seconds per mutant (gate wall / mutants): {total_seconds / total_mutants:.2f}"
         )
+    not_judged = sum(row["not_judged"] for row in rows)
+    print(f"mutants not judged (the gate's run failed outside the tests): {not_judged}")
     if agreement[1]:
-        print(f"agreement with ground truth: {agreement[0]}/{agreement[1]}")
+        print(
+            f"agreement with ground truth: {agreement[0]}/{agreement[1]} judged "
+            f"({agreement[0]}/{agreement[1] + not_judged} counting the ones not judged)"
+        )
         for line in disagreements:
             print(f"  disagree: {line}")
     for line in unmatched:
