@@ -47,9 +47,9 @@ import testwarden_mutation_ast
 from testwarden_forked import (
     ForkedRun,
     leave_environment,
-    this_pytest_command,
     run_forked,
     stop_coverage,
+    this_pytest_command,
 )
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
@@ -57,10 +57,11 @@ MUTANT_VARIABLE = "TESTWARDEN_MUTANT"  # in a mutant's own pytest process: its i
 OUTSIDE_TESTS = ""  # the "test" of lines run at import or collection time
 # A mutant survives when its tests pass; a crash of the child kills it.
 MUTANT_VERDICTS = {"passed": "survived", "failed": "killed", "crashed": "killed"}
+EXIT_NOT_STARTED = 127  # a child that could not start its own process
 # A mutant's own pytest process: its exit code (pytest's) -> the verdict.
 # Collection errors (2) and a conftest that fails to import (4) are the
-# mutant breaking an import; an internal error of pytest (3) judges nothing.
-EXIT_NOT_STARTED = 127  # the child could not start it: no verdict
+# mutant breaking an import; an internal error of pytest (3), or
+# EXIT_NOT_STARTED, judges nothing.
 OWN_PROCESS_VERDICTS = {
     0: "survived",
     1: "killed",

@@ -51,9 +51,9 @@ import pytest
 from testwarden_forked import (
     ForkedRun,
     leave_environment,
-    this_pytest_command,
     run_forked,
     stop_coverage,
+    this_pytest_command,
 )
 
 PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
