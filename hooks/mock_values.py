@@ -83,7 +83,7 @@ class ModuleValues:
         attribute ATTRIBUTE (None when unknown), if it stands in for code: a
         lambda or a stub of fixed values, a stand-in class, or a function
         written in the test that replaces the real one: it calls nothing (it
-        only sets or records values), or it calls the real one but raises in
+        only sets, records or returns values), or it calls the real one but raises in
         its place on some calls (a failure injected by hand). What passes: a
         function doing work of its own (reading a real file, calling the
         project), a wrapper that observes and calls the real one, one that
@@ -117,8 +117,8 @@ class ModuleValues:
                         )
                 elif not _calls_anything(definition):
                     return (
-                        f"`{value.id}`, which only sets or records values in place "
-                        f"of the real `{attribute}`"
+                        f"`{value.id}`, which calls nothing: it does none of the "
+                        f"real `{attribute}`'s work"
                     )
             return None
         return self.stand_in(value, function)

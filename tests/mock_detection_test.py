@@ -170,8 +170,7 @@ def test_monkeypatch_findings_name_target_and_stub():
     # functions written in the test in place of the real one
     assert messages[162] == (
         "`monkeypatch.setattr` replaces the project's own `app.storage.sign` with "
-        "`sign_by_hand`, which only sets or records values in place of the real "
-        "`sign`"
+        "`sign_by_hand`, which calls nothing: it does none of the real `sign`'s work"
     )
     assert messages[163] == (
         "`monkeypatch.setattr` replaces the project's own `app.storage.read` with "
