@@ -83,7 +83,7 @@ class ModuleValues:
         attribute ATTRIBUTE (None when unknown), if it stands in for code: a
         lambda or a stub of fixed values, a stand-in class, or a function
         written in the test that replaces the real one: it calls nothing (it
-        only sets, records or returns values), or it calls the real one but raises in
+        only sets or returns values), or it calls the real one but raises in
         its place on some calls (a failure injected by hand). What passes: a
         function doing work of its own (reading a real file, calling the
         project), a wrapper that observes and calls the real one, one that
