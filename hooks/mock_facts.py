@@ -361,12 +361,13 @@ class LineFacts:
         function binds (a parameter's default, an assignment)."""
         if scope.function is None:
             return
-        made_with = _mock_made_names(scope.function, self._mock_reference(scope))
+        is_mock = self._mock_reference(scope)
+        made_with = _mock_made_names(scope.function, is_mock)
         mock = next(
             (
                 node
                 for node in ast.walk(value)
-                if self._mock_reference(scope)(node)
+                if is_mock(node)
                 or (isinstance(node, ast.Name) and node.id in made_with)
             ),
             None,

@@ -59,6 +59,29 @@ def this_pytest_command() -> list[str]:
     return [sys.executable, "-m", "pytest"]
 
 
+# Environment variables that would make coverage measure a new process.
+COVERAGE_STARTERS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
+
+
+def without_coverage(config) -> list[str]:
+    """The option that turns pytest-cov off in a new pytest process (its data
+    would land on the session's, its fail-under fail a run of a few tests)."""
+    return ["--no-cov"] if hasattr(config.option, "no_cov") else []
+
+
+def new_process_environment(loaded_with: dict[str, str]) -> dict[str, str]:
+    """The environment of a new pytest process of ours: this one's, with what
+    loaded the plugin back (LOADED_WITH, from leave_environment), and nothing
+    that would make coverage measure it."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in COVERAGE_STARTERS
+    }
+    environment.update(loaded_with)
+    return environment
+
+
 def _nothing_to_prepare() -> None:
     return None
 

@@ -47,9 +47,11 @@ import testwarden_mutation_ast
 from testwarden_forked import (
     ForkedRun,
     leave_environment,
+    new_process_environment,
     run_forked,
     stop_coverage,
     this_pytest_command,
+    without_coverage,
 )
 
 PLAN_VARIABLE = "TESTWARDEN_MUTATION_PLAN"
@@ -72,8 +74,6 @@ OWN_PROCESS_VERDICTS = {
 CPU_FACTOR = 4.0  # a mutant may use this many times its tests' CPU time
 CPU_SLACK = 1.0  # seconds on top, for setup in the child
 PROCESS_SLACK = 2.0  # and for starting a new pytest process
-# Environment variables that would make coverage measure a new process.
-COVERAGE_STARTERS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 WALL_FACTOR = 10.0  # wall-clock limit: for mutants that block without computing
 WALL_SLACK = 10.0
 
@@ -347,14 +347,8 @@ def _start_own_process(mutant_id: int, config):
     if config.pluginmanager.has_plugin("cacheprovider"):
         cache = os.path.join(os.path.dirname(STATE.plan["results"]), "pytest-cache")
         command += ["-o", f"cache_dir={cache}"]
-    if hasattr(config.option, "no_cov"):  # pytest-cov
-        command.append("--no-cov")
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in COVERAGE_STARTERS
-    }
-    environment.update(STATE.loaded_with)
+    command += without_coverage(config)
+    environment = new_process_environment(STATE.loaded_with)
     environment[MUTANT_VARIABLE] = str(mutant_id)
     directory = str(config.invocation_params.dir)
 

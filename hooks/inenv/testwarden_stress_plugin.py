@@ -51,9 +51,11 @@ import pytest
 from testwarden_forked import (
     ForkedRun,
     leave_environment,
+    new_process_environment,
     run_forked,
     stop_coverage,
     this_pytest_command,
+    without_coverage,
 )
 
 PLAN_VARIABLE = "TESTWARDEN_STRESS_PLAN"
@@ -92,8 +94,6 @@ SCRATCH: list[str] = []
 NEW_PROCESS: list[NewProcess] = []
 # Why the selection run cannot make the stress runs (plan mode "selection").
 NOT_IN_THIS_RUN: list[str] = []
-# Environment variables that would make coverage measure the new process.
-COVERAGE_STARTERS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -132,14 +132,10 @@ def pytest_unconfigure(config) -> None:
 
 def _options_of(config) -> list[str]:
     """This session's arguments less the files and node ids it was given
-    (the selection, in plan mode "selection"); coverage off when pytest-cov
-    would measure (its data would land on the session's, its fail-under
-    fail a run of a few tests)."""
+    (the selection, in plan mode "selection"), pytest-cov off."""
     positional = set(config.args)
     options = [arg for arg in config.invocation_params.args if arg not in positional]
-    if hasattr(config.option, "no_cov"):
-        options.append("--no-cov")
-    return options
+    return options + without_coverage(config)
 
 
 def _start_new_process(config) -> NewProcess:
@@ -152,17 +148,11 @@ def _start_new_process(config) -> NewProcess:
         json.dump(
             {"mode": "order", "order_pipe": read_end, "results": results_file}, stream
         )
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in COVERAGE_STARTERS
-    }
     process = subprocess.Popen(
         [*this_pytest_command(), *_options_of(config), *PLAN["files"]],
         cwd=str(config.invocation_params.dir),
         env={
-            **environment,
-            **LOADED_WITH,
+            **new_process_environment(LOADED_WITH),
             PLAN_VARIABLE: plan_file,
             "PYTHONHASHSEED": str(PLAN["fresh_hash_seed"]),
             "COVERAGE_FILE": os.path.join(_scratch(), ".coverage"),
