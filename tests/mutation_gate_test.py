@@ -267,6 +267,64 @@ def test_import_time_mutants_are_judged_in_a_session_without_pytests_cache(
     assert "not judged" not in output, output
 
 
+# The tox idiom `--basetemp={envtmpdir}`: every pytest process started with
+# it empties that directory when a test first asks for tmp_path.
+BASETEMP_TOX_INI = TOX_INI.replace(
+    "commands = coverage run -m pytest {posargs:tests}",
+    "commands = pytest --basetemp={envtmpdir}/basetemp {posargs:tests}",
+)
+SIZES = "WIDTH = 40\nHEIGHT = 20\n"
+# Nothing checks the sizes: both mutants must survive. In a mutant's own
+# process (a size is not as written), the test keeps a file in tmp_path until
+# the other mutant's process has its tmp_path too (each marks its arrival in
+# ARRIVED), then reads the file back.
+KEEPS_ITS_TMP_PATH = """\
+import time
+from pathlib import Path
+
+from calc import sizes
+
+
+def test_a_file_in_tmp_path_stays(tmp_path):
+    mine = f"{sizes.WIDTH}x{sizes.HEIGHT}"
+    kept = tmp_path / "kept.txt"
+    kept.write_text(mine)
+    if mine != "40x20":  # a mutant's own process
+        arrived = Path(ARRIVED)
+        arrived.mkdir(exist_ok=True)
+        (arrived / mine).touch()
+        deadline = time.monotonic() + 20
+        while len(list(arrived.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert kept.read_text() == mine
+"""
+
+
+def test_import_time_mutants_judged_at_once_keep_their_own_tmp_path(
+    project, capfd, tmp_path
+):
+    arrived = tmp_path / "arrived"
+    test = f"ARRIVED = {str(arrived)!r}\n{KEEPS_ITS_TMP_PATH}"
+    stage(
+        {
+            "tox.ini": BASETEMP_TOX_INI,
+            "calc/sizes.py": SIZES,
+            "tests/test_sizes.py": test,
+        }
+    )
+
+    assert BASETEMP_TOX_INI != TOX_INI
+    assert mutation_gate.main(["--jobs", "2"]) == 1
+
+    output = capfd.readouterr().out
+    survivors = [line for line in output.splitlines() if "mutant survived" in line]
+    assert [line.split(":")[0:2] for line in survivors] == [
+        ["calc/sizes.py", "1"],
+        ["calc/sizes.py", "2"],
+    ], output
+    assert len(list(arrived.iterdir())) == 2  # both ran in a process of their own
+
+
 REFUSES_EXITFIRST = (
     "import calc.ops  # noqa: F401\n\n\n"
     "def pytest_sessionstart(session):\n"

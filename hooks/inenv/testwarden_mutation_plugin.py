@@ -340,12 +340,17 @@ def _switch_on(mutant_id: int):
 def _start_own_process(mutant_id: int, config):
     """The child's setup: become a new pytest process with this session's
     arguments, the mutant switched on from its start, stopping at the first
-    failure; no coverage, and a pytest cache of its own (its failures are
-    not the user's last failures) when the session has pytest's cache plugin
+    failure; no coverage; a temporary directory of its own (pytest empties
+    a --basetemp given, `--basetemp={envtmpdir}` in many tox.ini files, when
+    a test first asks for tmp_path: mutants run at once would empty each
+    other's), and a pytest cache of its own (its failures are not the
+    user's last failures) when the session has pytest's cache plugin
     (without it, cache_dir is an unknown option, an error under -W error)."""
+    results = os.path.dirname(STATE.plan["results"])
     command = [*this_pytest_command(), *config.invocation_params.args, "--exitfirst"]
+    command += ["--basetemp", os.path.join(results, f"basetemp-{mutant_id}")]
     if config.pluginmanager.has_plugin("cacheprovider"):
-        cache = os.path.join(os.path.dirname(STATE.plan["results"]), "pytest-cache")
+        cache = os.path.join(results, "pytest-cache")
         command += ["-o", f"cache_dir={cache}"]
     command += without_coverage(config)
     environment = new_process_environment(STATE.loaded_with)
