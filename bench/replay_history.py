@@ -1,10 +1,12 @@
 """Replay a project's recent history through the guard hooks `testwarden check` runs.
 
 Usage: python bench/replay_history.py PATH_TO_CLONE [--commits 300] [--jobs 8]
+                                      [--hook HOOK_ID]...
 
 Each of the last N non-merge commits C of HEAD is checked as pre-commit's
 pre-push stage would check it, `--from-ref C^ --to-ref C`, in a child
-process running this checkout's hooks. The table lists every commit a hook
+process running this checkout's hooks (every guard hook, or each --hook
+given). The table lists every commit a hook
 blocks with the lines it printed, then the share of blocked commits per hook.
 Root commits have no parent to compare against and are left out.
 """
@@ -91,13 +93,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="parallel hook runs"
     )
+    parser.add_argument(
+        "--hook",
+        dest="hook_ids",
+        action="append",
+        choices=HOOK_IDS,
+        help="replay only this hook (again for more; default: every guard hook)",
+    )
     args = parser.parse_args(argv)
+    hook_ids = args.hook_ids or HOOK_IDS
     clone = args.clone.resolve()
     commits = commits_to_replay(clone, args.commits)
     tasks = [
         (commit, subject, hook_id)
         for commit, subject in commits
-        for hook_id in HOOK_IDS
+        for hook_id in hook_ids
     ]
     with ThreadPoolExecutor(max_workers=args.jobs) as executor:
         results = list(executor.map(lambda task: replay(clone, *task), tasks))
@@ -119,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n| hook | commits replayed | blocked (exit 1) | errors (exit 2) | blocked % |"
     )
     print("|---|---|---|---|---|")
-    for hook_id in HOOK_IDS:
+    for hook_id in hook_ids:
         hook_results = [result for result in results if result.hook_id == hook_id]
         blocked = sum(result.exit_code == 1 for result in hook_results)
         errors = sum(result.exit_code == 2 for result in hook_results)
