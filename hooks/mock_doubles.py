@@ -121,8 +121,10 @@ def canned_class(
     if all(method.name.startswith("__") for method in judged):
         return None
     state = _declared_state(body, methods, is_literal)
+    own = _OwnMethods(cls.name, method_names)
     shapes = [
-        _Method(method, names, is_literal, raisers, state).shape() for method in judged
+        _Method(method, names, is_literal, raisers, state, own).shape()
+        for method in judged
     ]
     if None in shapes or set(shapes) == {"nothing"}:
         return None
@@ -299,6 +301,15 @@ def _is_property(method: Function, names: Names) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _OwnMethods:
+    """The class being judged: a call of one of its own methods stays inside
+    the double (`MockKeyring.get_credential(...)` from `get_password`)."""
+
+    class_name: str
+    method_names: frozenset[str]
+
+
 class _Method:
     """One method's body, read statement by statement."""
 
@@ -309,8 +320,10 @@ class _Method:
         is_literal: Callable[[ast.expr], bool],
         raisers: frozenset[str],
         state: frozenset[str],
+        own: _OwnMethods,
     ) -> None:
         self.method = method
+        self.own = own
         self.state = state
         self.names = names
         self.is_literal = is_literal
@@ -390,7 +403,9 @@ class _Method:
             return True
         for target in targets:
             if isinstance(target, ast.Name) and target.id not in self.outer_names:
-                if isinstance(statement, ast.AugAssign) or not self._canned(value):
+                if isinstance(statement, ast.AugAssign) or not (
+                    self._canned(value) or self._own_call(value)
+                ):
                     return False
                 self.canned_locals.add(target.id)
             elif self._is_record_target(target) and self._from_arguments(value):
@@ -467,7 +482,9 @@ class _Method:
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             if isinstance(node, ast.Subscript) and not self._canned(node.slice):
                 return False
-            return self._on_receiver(node) and self._canned_path(node)
+            return (
+                self._on_receiver(node) or self._on_canned_local(node)
+            ) and self._canned_path(node)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             return all(self._canned(element) for element in node.elts)
         if isinstance(node, ast.Dict):
@@ -490,10 +507,49 @@ class _Method:
             return (
                 callee[:1].isupper()
                 and bool(node.args or node.keywords)
-                and all(self.is_literal(argument) for argument in node.args)
-                and all(self.is_literal(keyword.value) for keyword in node.keywords)
+                and all(self._literal_or_template(argument) for argument in node.args)
+                and all(
+                    self._literal_or_template(keyword.value)
+                    for keyword in node.keywords
+                )
             )
         return False
+
+    def _literal_or_template(self, node: ast.expr) -> bool:
+        """A literal, or an f-string filling a literal text with the arguments
+        (`f"{user}@{system} pa55word"`): canned text whatever it is asked."""
+        if self.is_literal(node):
+            return True
+        return isinstance(node, ast.JoinedStr) and all(
+            isinstance(part, ast.Constant)
+            or (
+                isinstance(part, ast.FormattedValue)
+                and isinstance(part.value, ast.Name)
+                and part.value.id in self.arguments
+            )
+            for part in node.values
+        )
+
+    def _own_call(self, node: ast.expr) -> bool:
+        """A call of another method of the same class (through self or the
+        class's name) with values of the arguments: its result is as canned
+        as that method, which is judged with the others."""
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in (self.receiver, self.own.class_name)
+            and node.func.attr in self.own.method_names
+        ):
+            return False
+        return all(self._from_arguments(argument) for argument in node.args) and all(
+            self._from_arguments(keyword.value) for keyword in node.keywords
+        )
+
+    def _on_canned_local(self, node: ast.expr) -> bool:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in self.canned_locals
 
     def _canned_path(self, node: ast.expr) -> bool:
         while isinstance(node, (ast.Attribute, ast.Subscript)):

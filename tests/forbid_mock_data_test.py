@@ -1114,3 +1114,48 @@ def test_a_stub_returning_a_literals_own_method_call_is_a_stub(repo, capsys):
         "only returns fixed values or raises"
     )
     assert "server_nonce" not in output
+
+
+KEYRING_TEST = """\
+from app import auth
+
+
+def test_keyring(monkeypatch):
+    class MockKeyring:
+        @staticmethod
+        def get_credential(system, user):
+            return auth.Credential("real_user", f"{user}@{system} pa55word")
+
+        @staticmethod
+        def get_password(system, user):
+            credential = MockKeyring.get_credential(system, user)
+            if user != credential.username:
+                raise RuntimeError("unexpected username")
+            return credential.password
+
+    monkeypatch.setattr(auth, "keyring", MockKeyring)
+"""
+
+
+def test_a_double_building_project_records_from_its_arguments_is_a_double(repo, capsys):
+    stage({"tests/test_auth.py": KEYRING_TEST, "app/auth.py": "keyring = None\n"})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_auth.py:5: hand-written-double: class `MockKeyring` is a "
+        "hand-written double: its methods (`get_credential`, `get_password`) only "
+        "return canned values" in output
+    )
+    assert "tests/test_auth.py:17: monkeypatch-stub:" in output
+
+
+def test_a_class_asking_the_project_for_its_values_is_not_a_double(repo, capsys):
+    real = KEYRING_TEST.replace(
+        'auth.Credential("real_user", f"{user}@{system} pa55word")',
+        "auth.lookup(system, user)",
+    )
+    stage({"tests/test_auth.py": real, "app/auth.py": "keyring = None\n"})
+
+    assert run(capsys) == (0, "")
