@@ -31,6 +31,7 @@ from hooks.mock_rules import (
     is_project,
     library_of,
 )
+from hooks.mock_stand_ins import patched_in_definition
 from hooks.mock_values import (
     FUNCTIONS,
     Function,
@@ -98,6 +99,8 @@ class LineFacts:
         )
         self._findings: dict[tuple[int, str], Finding] = {}
         self._patch_targets: list[str | None] = []
+        # Definitions of what is patched in: a class's own verdict wins over them.
+        self._stand_ins: list[Finding] = []
         root = _Scope(MODULE_SCOPE, None, values.names, frozenset({"monkeypatch"}))
         for statement in module.body:
             self._visit(statement, root)
@@ -108,7 +111,9 @@ class LineFacts:
                 else []
             )
             for double in [
-                *hand_patches(module, path, values, self.fixture_names),
+                *hand_patches(
+                    module, path, values, self.fixture_names, self._stand_ins
+                ),
                 *injections,
                 *(
                     transport_handlers(module, path, values)
@@ -116,6 +121,7 @@ class LineFacts:
                     else []
                 ),
                 *hand_written_doubles(module, path, values),
+                *self._stand_ins,
             ]:
                 self._findings.setdefault((double.line, double.rule), double)
 
@@ -343,6 +349,17 @@ class LineFacts:
         stub = self.values.stub(value, scope.function, attribute)
         if stub is None:
             return
+        definition = self.test_code and patched_in_definition(
+            value,
+            scope.function,
+            scope.qualname,
+            self.values,
+            self.path,
+            shown or "",
+            call.lineno,
+        )
+        if definition:
+            self._stand_ins.append(definition)
         self._patch_targets.append(target)
         self._add(
             call,
@@ -610,11 +627,13 @@ def hand_patches(
     path: str,
     values: ModuleValues,
     fixture_names: Iterable[str] = (),
+    stand_ins: list[Finding] | None = None,
 ) -> list[Finding]:
     """Code patched by plain assignment in a test function (`module.sleep =
     noop`, `client.get = lambda url: response`): the same stub as through
     monkeypatch.setattr, and nothing undoes it. A lambda handing back another
-    fixture of the file is judged by that fixture (it may be a mock object)."""
+    fixture of the file is judged by that fixture (it may be a mock object).
+    The definitions of what is patched in go to STAND_INS."""
     found = []
     for qualname, function in _definitions(module.body, MODULE_SCOPE):
         if not isinstance(function, FUNCTIONS):
@@ -627,7 +646,10 @@ def hand_patches(
             for node in assignments
             for target, value in _assigned_pairs(node)
             if _patched_attribute(target, {"self", "cls"})
-            and isinstance(value, (ast.Lambda, ast.Name))
+            and (
+                isinstance(value, (ast.Lambda, ast.Name))
+                or _makes_local_class(value, values, function)
+            )
         ]
         if not candidates:
             continue
@@ -650,6 +672,17 @@ def hand_patches(
                 value, function, attribute
             )
             if stub:
+                definition = patched_in_definition(
+                    value,
+                    function,
+                    qualname,
+                    values,
+                    path,
+                    ast.unparse(target),
+                    node.lineno,
+                )
+                if definition and stand_ins is not None:
+                    stand_ins.append(definition)
                 found.append(
                     Finding(
                         path,
@@ -664,6 +697,22 @@ def hand_patches(
                     )
                 )
     return found
+
+
+def _makes_local_class(
+    value: ast.expr, values: ModuleValues, function: Function
+) -> bool:
+    """An instance of a class the file defines, built from literal data
+    (`State({1: 1})`): assigned onto an object, it stands in for what the code
+    would have put there. An empty instance (`ns.foo = Marker()`) is a value
+    the test stores, not canned data."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and bool(value.args or value.keywords)
+        and values.literal_arguments(value, frozenset())
+        and isinstance(values.definition(value.func.id, function), ast.ClassDef)
+    )
 
 
 def _mock_variables(assignments: list[ast.Assign], values: ModuleValues) -> set[str]:

@@ -920,14 +920,16 @@ def test_code_patched_by_plain_assignment_is_a_stub_unless_it_hands_back_a_fixtu
     code, output = run(capsys)
 
     assert code == 1
-    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:3]]
     assert found == [
+        "tests/test_worker.py:6: hand-written-double: function `noop` stands in for "
+        "`worker.sleep`: the test patches it in at line 17",
         "tests/test_worker.py:15: fabricated-fixture: fixture `sleepless` patches code "
         "with a stub returning literals (line 17)",
         "tests/test_worker.py:17: monkeypatch-stub: `worker.sleep = ...` replaces code "
         "with the stub `noop`, which only returns fixed values or raises",
     ]
-    assert "forbid-mock-data: 2 finding(s)" in output
+    assert "forbid-mock-data: 3 finding(s)" in output
 
 
 def test_a_set_up_handing_literal_records_to_the_code_is_fabricated(repo, capsys):
@@ -1157,5 +1159,84 @@ def test_a_class_asking_the_project_for_its_values_is_not_a_double(repo, capsys)
         "auth.lookup(system, user)",
     )
     stage({"tests/test_auth.py": real, "app/auth.py": "keyring = None\n"})
+
+    assert run(capsys) == (0, "")
+
+
+SLEEPLESS_CONFTEST = """\
+import pytest
+
+
+def noop(*args, **kwargs):
+    pass
+
+
+@pytest.fixture
+def sleepless(request):
+    module = request.node.get_closest_marker("patched_module").args[0]
+    old_sleep, module.sleep = module.sleep, noop
+    yield
+    module.sleep = old_sleep
+"""
+
+
+def test_the_stub_a_fixture_patches_in_is_a_double_where_it_is_defined(repo, capsys):
+    stage({"tests/conftest.py": SLEEPLESS_CONFTEST})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].startswith(
+        "tests/conftest.py:4: hand-written-double: function `noop` stands in for "
+        "`module.sleep`: the test patches it in at line 11; use instead: the real "
+        "`sleep`"
+    )
+
+
+def test_a_function_the_file_never_patches_in_is_not_a_double(repo, capsys):
+    stage({"tests/conftest.py": SLEEPLESS_CONFTEST.replace(", noop", ", 0.01")})
+
+    assert run(capsys) == (0, "")
+
+
+DELIVERED_STATE_TEST = """\
+from app.queue import QoS
+
+
+def test_restore(monkeypatch):
+    qos = QoS()
+
+    class State(dict):
+        restored = False
+
+    qos._delivered = State({1: 1})
+    monkeypatch.setenv("MODE", "test")
+    qos.restore_unacked_once()
+"""
+
+
+def test_an_instance_of_literal_data_assigned_onto_the_code_is_a_double(repo, capsys):
+    stage(
+        {
+            "tests/test_qos.py": DELIVERED_STATE_TEST,
+            "app/queue.py": "class QoS:\n    pass\n",
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "tests/test_qos.py:7: hand-written-double: class `State` stands in for " in (
+        output
+    )
+    assert (
+        "tests/test_qos.py:10: monkeypatch-stub: `qos._delivered = ...` replaces code "
+        "with an instance of the stand-in class `State`" in output
+    )
+
+
+def test_an_empty_instance_the_test_stores_is_not_a_double(repo, capsys):
+    stored = DELIVERED_STATE_TEST.replace("State({1: 1})", "State()")
+    stage({"tests/test_qos.py": stored, "app/queue.py": "class QoS:\n    pass\n"})
 
     assert run(capsys) == (0, "")

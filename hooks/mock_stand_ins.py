@@ -1,0 +1,70 @@
+"""Where a test file defines what it patches in: the stand-in itself.
+
+A patch site says that code was replaced; the definition of the function or
+class it patches in is the hand-written double, wherever the file defines it
+(`def noop(*args, **kwargs): pass` at module level, patched in for
+`module.sleep` by a fixture; `class State(dict): restored = False`, an
+instance of which is assigned onto the object under test). hooks.mock_facts
+finds the patch sites and asks here for the definition's finding.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from hooks.mock_rules import HAND_WRITTEN_DOUBLE, MODULE_SCOPE, Finding
+from hooks.mock_values import FUNCTIONS, Function, ModuleValues
+from hooks.python_source import own_nodes
+
+
+def patched_in_definition(
+    value: ast.expr,
+    function: Function | None,
+    qualname: str,
+    values: ModuleValues,
+    path: str,
+    patched: str,
+    line: int,
+) -> Finding | None:
+    """The finding on the definition of what VALUE patches in for PATCHED at
+    LINE, in FUNCTION (named QUALNAME): a class the file defines (or an
+    instance of one), or a function it defines outside FUNCTION. None for
+    anything else: a lambda, or a function FUNCTION defines, is part of the
+    patch site and its finding."""
+    name = value.func if isinstance(value, ast.Call) else value
+    if not isinstance(name, ast.Name):
+        return None
+    local = _local_definition(name.id, function)
+    definition = local or values.functions.get(name.id) or values.classes.get(name.id)
+    if definition is None or (local is not None and isinstance(local, FUNCTIONS)):
+        # A function the patching function defines is part of the patch site.
+        return None
+    kind = "class" if isinstance(definition, ast.ClassDef) else "function"
+    owner = qualname if local is not None and qualname != MODULE_SCOPE else None
+    first = min(
+        [definition.lineno, *(node.lineno for node in definition.decorator_list)]
+    )
+    attribute = patched.rpartition(".")[2]
+    return Finding(
+        path,
+        first,
+        HAND_WRITTEN_DOUBLE,
+        f"{owner}.{definition.name}" if owner else definition.name,
+        f"{kind} `{definition.name}` stands in for `{patched}`: the test patches "
+        f"it in at line {line}",
+        f"the real `{attribute}`, made by the project's own code and configured "
+        "for the test through its own settings (a shorter interval, a file in "
+        "tmp_path, a real local server)",
+        end_line=definition.end_lineno or first,
+    )
+
+
+def _local_definition(
+    name: str, function: Function | None
+) -> Function | ast.ClassDef | None:
+    if function is None:
+        return None
+    for node in own_nodes(function.body):
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef)) and node.name == name:
+            return node
+    return None
