@@ -119,7 +119,7 @@ def canned_class(
     if not judged or all(_is_property(method, names) for method in judged):
         return None
     if all(method.name.startswith("__") for method in judged):
-        return None
+        return _imitation(cls, methods)
     state = _declared_state(body, methods, is_literal)
     own = _OwnMethods(cls.name, method_names)
     shapes = [
@@ -150,12 +150,69 @@ _SHAPE_TEXT = {
 }
 
 
+# The attributes code reads from a value of a standard type -> that type. A
+# bag of exactly these stands in for one, whatever it is called.
+_IMITATED_TYPES = (
+    (frozenset({"year", "month", "day"}), "datetime.date"),
+    (frozenset({"hour", "minute", "second"}), "datetime.time"),
+)
+_VALUE_DUNDERS = frozenset({"__str__", "__repr__", "__eq__", "__hash__", "__format__"})
+
+
+def _imitation(cls: ast.ClassDef, methods: list[Function]) -> Double | None:
+    """CLS as an attribute bag imitating a standard type: no base, an
+    `__init__` that only stores values on self, only value dunders besides
+    (`__str__`), and the attributes of that type (`year`, `month`, `day`).
+    A value object of other attributes is test input (jinja2's `Magic`)."""
+    if cls.bases or any(
+        method.name != "__init__" and method.name not in _VALUE_DUNDERS
+        for method in methods
+    ):
+        return None
+    stored = _stored_attributes(methods)
+    for fields, real_type in _IMITATED_TYPES:
+        if fields <= stored:
+            shown = ", ".join(f"`{name}`" for name in sorted(fields))
+            return Double(
+                f"class `{cls.name}` is a hand-written double: a bag of the "
+                f"attributes of `{real_type}` ({shown}), a stand-in for one",
+                f"a real `{real_type}`, or the input the code really gets "
+                "(a string it parses, a value out of range built from a real one)",
+            )
+    return None
+
+
+def _stored_attributes(methods: list[Function]) -> frozenset[str]:
+    """What an `__init__` that only assigns stores on self; empty for any
+    other `__init__`."""
+    stored: set[str] = set()
+    for method in methods:
+        if method.name != "__init__" or not method.args.args:
+            continue
+        receiver = method.args.args[0].arg
+        for statement in _body(method.body):
+            if not isinstance(statement, ast.Assign):
+                return frozenset()
+            for target in statement.targets:
+                elements = target.elts if isinstance(target, ast.Tuple) else [target]
+                stored.update(
+                    element.attr
+                    for element in elements
+                    if isinstance(element, ast.Attribute)
+                    and isinstance(element.value, ast.Name)
+                    and element.value.id == receiver
+                )
+    return frozenset(stored)
+
+
 def worth_judging(cls: ast.ClassDef) -> bool:
-    """A cheap look before canned_class resolves any name: an ordinary method
-    and a name that is not a test class's."""
-    return not cls.name.startswith("Test") and any(
-        isinstance(node, _FUNCTIONS) and not node.name.startswith("__")
-        for node in cls.body
+    """A cheap look before canned_class resolves any name: a name that is not
+    a test class's, and an ordinary method (or an `__init__` and a value
+    dunder: an attribute bag)."""
+    method_names = {node.name for node in cls.body if isinstance(node, _FUNCTIONS)}
+    return not cls.name.startswith("Test") and (
+        any(not name.startswith("__") for name in method_names)
+        or ("__init__" in method_names and bool(method_names & _VALUE_DUNDERS))
     )
 
 

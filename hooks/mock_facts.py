@@ -31,7 +31,7 @@ from hooks.mock_rules import (
     is_project,
     library_of,
 )
-from hooks.mock_stand_ins import patched_in_definition
+from hooks.mock_stand_ins import module_level_instances, patched_in_definition
 from hooks.mock_values import (
     FUNCTIONS,
     Function,
@@ -496,7 +496,7 @@ def hand_written_doubles(
                     end_line=cls.end_lineno or cls.lineno,
                 )
             )
-    return found
+    return found + module_level_instances(module, path, found)
 
 
 def _decorated_by_hand(module: ast.Module) -> frozenset[str]:

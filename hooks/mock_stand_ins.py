@@ -68,3 +68,38 @@ def _local_definition(
         if isinstance(node, (*FUNCTIONS, ast.ClassDef)) and node.name == name:
             return node
     return None
+
+
+def module_level_instances(
+    module: ast.Module, path: str, doubles: list[Finding]
+) -> list[Finding]:
+    """Module-level names bound to an instance of a hand-written double of
+    the module (`VALUE_ERROR_TEST = FakeDate(290149024, 2, 2)`): every test
+    that takes one is handed the stand-in."""
+    classes = {
+        finding.function: finding for finding in doubles if "." not in finding.function
+    }
+    found = []
+    for node in module.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in classes
+        ):
+            continue
+        double = classes[node.value.func.id]
+        names = ", ".join(f"`{ast.unparse(target)}`" for target in node.targets)
+        found.append(
+            Finding(
+                path,
+                node.lineno,
+                HAND_WRITTEN_DOUBLE,
+                MODULE_SCOPE,
+                f"{names} is an instance of the hand-written double "
+                f"`{double.function}` (line {double.line})",
+                double.instead,
+                end_line=node.end_lineno or node.lineno,
+            )
+        )
+    return found

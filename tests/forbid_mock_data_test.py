@@ -1240,3 +1240,55 @@ def test_an_empty_instance_the_test_stores_is_not_a_double(repo, capsys):
     stage({"tests/test_qos.py": stored, "app/queue.py": "class QoS:\n    pass\n"})
 
     assert run(capsys) == (0, "")
+
+
+FAKE_DATE_TEST = """\
+import pytest
+
+from app import humanize
+
+
+class FakeDate:
+    def __init__(self, year, month, day):
+        self.year, self.month, self.day = year, month, day
+
+    def __str__(self):
+        return f"{self.year}-{self.month}-{self.day}"
+
+
+OVERFLOW = FakeDate(120390192341, 2, 2)
+
+
+@pytest.mark.parametrize("value", [OVERFLOW])
+def test_naturalday(value):
+    assert humanize.naturalday(value) == str(value)
+"""
+
+
+def test_an_attribute_bag_of_a_dates_attributes_and_its_instances_are_doubles(
+    repo, capsys
+):
+    stage({"tests/test_time.py": FAKE_DATE_TEST + SETS_ENV, "app/humanize.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_time.py:6: hand-written-double: class `FakeDate` is a "
+        "hand-written double: a bag of the attributes of `datetime.date` (`day`, "
+        "`month`, `year`), a stand-in for one",
+        "tests/test_time.py:14: hand-written-double: `OVERFLOW` is an instance of "
+        "the hand-written double `FakeDate` (line 6)",
+    ]
+    assert "use instead: a real `datetime.date`" in output
+
+
+def test_a_value_object_of_other_attributes_is_test_input(repo, capsys):
+    value_object = FAKE_DATE_TEST.replace(
+        "self.year, self.month, self.day = year, month, day",
+        "self.value1, self.value2, self.value3 = year, month, day",
+    ).replace('f"{self.year}-{self.month}-{self.day}"', 'f"({self.value1})"')
+    stage({"tests/test_time.py": value_object + SETS_ENV, "app/humanize.py": ""})
+
+    assert run(capsys) == (0, "")
