@@ -290,6 +290,8 @@ class ModuleValues:
         """What literal records NODE is, or None when it is not literal records."""
         if isinstance(node, ast.Call) and self.is_json_text(node):
             return "returns placeholder records parsed from a JSON string literal"
+        if isinstance(node, ast.Dict) and self._literal_but_one_offset(node, names):
+            return "returns a literal dict of placeholder values"
         if not self.is_literal(node, names):
             return None
         if isinstance(node, ast.Dict) and node.keys:
@@ -309,6 +311,22 @@ class ModuleValues:
                 return f"returns a literal {kind} of {len(node.elts)} placeholder {records}"
         return None
 
+    def _literal_but_one_offset(self, node: ast.Dict, names: frozenset[str]) -> bool:
+        """A dict of literals but for one value offset from a name by a number
+        (`"expires_at": fake_time + 3600`, a token's expiry): the record is
+        still written out by hand. Three literal values at least, so that a
+        pair of settings around a computed one stays configuration."""
+        if not all(
+            key is not None and self.is_literal(key, names) for key in node.keys
+        ):
+            return False
+        computed = [value for value in node.values if not self.is_literal(value, names)]
+        return (
+            len(computed) == 1
+            and len(node.values) - 1 >= 3
+            and _offset_from_a_name(computed[0])
+        )
+
     def is_json_text(self, call: ast.Call) -> bool:
         callee = self.resolve(call.func)
         text = constant_string(call.args[0]) if call.args else None
@@ -319,6 +337,19 @@ def constant_string(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
+
+
+def _offset_from_a_name(node: ast.expr) -> bool:
+    """`name + 3600`, `3600 + name`, `name - 60`."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+        return False
+    sides = (node.left, node.right)
+    return any(isinstance(side, ast.Name) for side in sides) and any(
+        isinstance(side, ast.Constant)
+        and isinstance(side.value, (int, float))
+        and not isinstance(side.value, bool)
+        for side in sides
+    )
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:

@@ -1292,3 +1292,53 @@ def test_a_value_object_of_other_attributes_is_test_input(repo, capsys):
     stage({"tests/test_time.py": value_object + SETS_ENV, "app/humanize.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+TOKEN_SET_UP_TEST = """\
+import time
+
+import pytest
+
+from app import auth
+
+fake_time = time.time()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return tmp_path
+
+
+class TestSession:
+    def setUp(self):
+        self.token = {
+            "token_type": "Bearer",
+            "access_token": "asdfoiw37850234lkjsdfsdf",
+            "refresh_token": "sldvafkjw34509s8dfsdf",
+            "expires_at": fake_time + 3600,
+        }
+
+    def test_refresh(self):
+        assert auth.refresh(token=self.token)
+"""
+
+
+def test_a_literal_token_with_one_expiry_computed_is_literal_records(repo, capsys):
+    stage({"tests/test_session.py": TOKEN_SET_UP_TEST, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_session.py:16: fabricated-fixture: fixture `setUp` sets "
+        "`self.token` to a literal dict of placeholder values (line 17)"
+    )
+
+
+def test_settings_around_one_computed_value_are_configuration(repo, capsys):
+    settings = TOKEN_SET_UP_TEST.replace(
+        '            "refresh_token": "sldvafkjw34509s8dfsdf",\n', ""
+    ).replace('            "token_type": "Bearer",\n', "")
+    stage({"tests/test_session.py": settings, "app/auth.py": ""})
+
+    assert run(capsys) == (0, "")
