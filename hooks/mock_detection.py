@@ -251,7 +251,7 @@ def _fixture_finding(path: str, verdict: FixtureVerdict) -> Finding:
         verdict.line,
         FABRICATED_FIXTURE,
         verdict.qualname,
-        f"fixture `{verdict.name}` {verdict.what}",
+        f"{verdict.kind} `{verdict.name}` {verdict.what}",
         verdict.instead
         or f"build the {noun} through the project's code against real resources "
         "(tmp_path, a real test database, a real server), or load it from a "

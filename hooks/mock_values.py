@@ -43,6 +43,7 @@ class ModuleValues:
     """One module's functions, classes and constants, and what its values are."""
 
     def __init__(self, module: ast.Module, project_modules: frozenset[str]) -> None:
+        self.module = module
         self.names = module_names(module)
         self.project_modules = project_modules
         self.functions = {

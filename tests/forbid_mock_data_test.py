@@ -1342,3 +1342,53 @@ def test_settings_around_one_computed_value_are_configuration(repo, capsys):
     stage({"tests/test_session.py": settings, "app/auth.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+RECORD_HELPER_TEST = """\
+from collections import namedtuple
+
+import pytest
+
+from app import templates
+
+
+def make_users():
+    User = namedtuple("User", "name,is_active")
+    return [
+        User("john", True),
+        User("jane", True),
+    ]
+
+
+@pytest.fixture
+def env():
+    return templates.Environment()
+
+
+def test_select(env):
+    assert env.render(users=make_users()) == "john|jane"
+"""
+
+
+def test_a_helper_handing_tests_literal_named_tuples_is_literal_records(repo, capsys):
+    stage({"tests/test_filters.py": RECORD_HELPER_TEST, "app/templates.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_filters.py:8: fabricated-fixture: helper `make_users` hands a "
+        "literal list of 2 placeholder records (line 10) to the tests it is given "
+        "to; use instead: objects the project's own code builds, or records loaded "
+        "from a committed data file (tests/data/...)"
+    )
+
+
+def test_named_tuples_a_test_only_compares_with_are_expected_values(repo, capsys):
+    compared = RECORD_HELPER_TEST.replace(
+        'env.render(users=make_users()) == "john|jane"',
+        "env.users() == make_users()",
+    )
+    stage({"tests/test_filters.py": compared, "app/templates.py": ""})
+
+    assert run(capsys) == (0, "")
