@@ -51,6 +51,10 @@ _RECORDERS = frozenset(
 _METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
 _PROPERTY = frozenset({"property", "functools.cached_property"})
 
+REAL_CLOCK = (
+    "the real clock (time.monotonic) driven through the code's own injection "
+    "point (a timeout or clock argument it takes)"
+)
 # Method names that tell what the double stands in for -> the real thing to use.
 _ALTERNATIVES = (
     (
@@ -66,8 +70,7 @@ _ALTERNATIVES = (
     ),
     (
         frozenset({"time", "monotonic", "now", "utcnow", "sleep", "today"}),
-        "the real clock (time.monotonic) driven through the code's own "
-        "injection point",
+        REAL_CLOCK,
     ),
     (
         frozenset(

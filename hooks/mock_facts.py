@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from hooks.mock_doubles import always_raises, canned_class, worth_judging
+from hooks.mock_doubles import REAL_CLOCK, always_raises, canned_class, worth_judging
 from hooks.mock_rules import (
     DOUBLES_MODULE,
     HAND_WRITTEN_DOUBLE,
@@ -365,9 +365,13 @@ class LineFacts:
             call,
             MONKEYPATCH_STUB,
             f"`monkeypatch.setattr` replaces {self._describe(shown)} with {stub}",
-            "let the real code run on real inputs (files in tmp_path, a real "
-            "database, a real subprocess); to change configuration, set it "
-            "(monkeypatch.setenv, a config file in tmp_path)",
+            (
+                REAL_CLOCK
+                if "by hand before the real" in stub
+                else "let the real code run on real inputs (files in tmp_path, a "
+                "real database, a real subprocess); to change configuration, set "
+                "it (monkeypatch.setenv, a config file in tmp_path)"
+            ),
             function=scope.qualname,
         )
         self._patch_targets.pop()

@@ -116,6 +116,13 @@ class ModuleValues:
                             f"`{value.id}`, which raises in place of the real "
                             f"`{attribute}` on some calls"
                         )
+                    clock = _advanced_hand_clock(definition, function)
+                    if clock:
+                        return (
+                            f"`{value.id}`, which advances `{clock}` by hand before "
+                            f"the real `{attribute}` (a clock a lambda patched in "
+                            "reads)"
+                        )
                 elif not _calls_anything(definition):
                     return (
                         f"`{value.id}`, which calls nothing: it does none of the "
@@ -373,6 +380,45 @@ def _injects_failures(function: Function) -> bool:
         if not (isinstance(raised, ast.Name) and raised.id in _HIDES_A_MODULE):
             return True
     return False
+
+
+def _advanced_hand_clock(
+    replacement: Function, function: Function | None
+) -> str | None:
+    """The name REPLACEMENT writes (`clock[0] += 2`) that a lambda FUNCTION
+    patches in reads (`monkeypatch.setattr(..., "time", lambda: clock[0])`):
+    time made by hand, the real call only wrapped around it."""
+    if function is None:
+        return None
+    read_by_patched_lambdas = {
+        node.id
+        for call in own_nodes(function.body)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "setattr"
+        and call.args
+        and isinstance(call.args[-1], ast.Lambda)
+        and _does_no_work(call.args[-1].body)
+        for node in ast.walk(call.args[-1].body)
+        if isinstance(node, ast.Name)
+    }
+    for node in own_nodes(replacement.body):
+        targets = (
+            [node.target]
+            if isinstance(node, ast.AugAssign)
+            else node.targets if isinstance(node, ast.Assign) else []
+        )
+        for target in targets:
+            root = target
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            if (
+                root is not target
+                and isinstance(root, ast.Name)
+                and root.id in read_by_patched_lambdas
+            ):
+                return root.id
+    return None
 
 
 def _calls_anything(function: Function) -> bool:

@@ -1392,3 +1392,49 @@ def test_named_tuples_a_test_only_compares_with_are_expected_values(repo, capsys
     stage({"tests/test_filters.py": compared, "app/templates.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+HAND_CLOCK_TEST = """\
+from app import connection
+
+
+def test_retries_stop_at_the_timeout(monkeypatch):
+    conn = connection.Connection()
+    clock = [0]
+    establish = conn.establish
+
+    def connect():
+        clock[0] += 2
+        return establish()
+
+    monkeypatch.setattr(conn, "establish", connect)
+    monkeypatch.setattr("app.connection.time", lambda: clock[0])
+    conn.autoretry()
+"""
+
+
+def test_a_wrapper_advancing_a_hand_made_clock_is_a_stub(repo, capsys):
+    stage({"tests/test_retry.py": HAND_CLOCK_TEST, "app/connection.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_retry.py:13: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "`conn.establish` with `connect`, which advances `clock` by hand before the "
+        "real `establish` (a clock a lambda patched in reads); use instead: the real "
+        "clock (time.monotonic) driven through the code's own injection point (a "
+        "timeout or clock argument it takes)"
+    )
+
+
+def test_a_wrapper_counting_calls_and_delegating_observes(repo, capsys):
+    counting = HAND_CLOCK_TEST.replace("clock = [0]", "attempts = [0]").replace(
+        "clock[0] += 2", "attempts[0] += 1"
+    )
+    stage({"tests/test_retry.py": counting, "app/connection.py": ""})
+
+    code, output = run(capsys)
+
+    assert "`conn.establish`" not in output
+    assert "app.connection.time" in output
