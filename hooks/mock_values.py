@@ -129,7 +129,30 @@ class ModuleValues:
                         f"real `{attribute}`'s work"
                     )
             return None
+        if isinstance(value, ast.Attribute) and self._opened_by(value.value, function):
+            return (
+                f"`{ast.unparse(value)}`, a method of a file the test opened: the "
+                "file's content in place of the real code's work"
+            )
         return self.stand_in(value, function)
+
+    def _opened_by(self, node: ast.expr, function: Function | None) -> bool:
+        """NODE is a name FUNCTION binds to `open(...)` (the builtin)."""
+        if function is None or not isinstance(node, ast.Name):
+            return False
+        if self.names.lookup("open") != "open":
+            return False
+        return any(
+            isinstance(statement, ast.Assign)
+            and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Name)
+            and statement.value.func.id == "open"
+            and any(
+                isinstance(target, ast.Name) and target.id == node.id
+                for target in statement.targets
+            )
+            for statement in own_nodes(function.body)
+        )
 
     def _calls_original(
         self, replacement: Function, function: Function | None, attribute: str

@@ -1438,3 +1438,38 @@ def test_a_wrapper_counting_calls_and_delegating_observes(repo, capsys):
 
     assert "`conn.establish`" not in output
     assert "app.connection.time" in output
+
+
+FILE_METHOD_TEST = """\
+from app import package
+
+
+def test_metadata_is_flattened(monkeypatch):
+    metadata = open("tests/fixtures/everything.metadata")
+    monkeypatch.setattr(package.Wheel, "read", metadata.read)
+    assert package.PackageFile.from_filename("tests/fixtures/app.whl").metadata
+"""
+
+
+def test_a_method_of_a_file_the_test_opened_patched_in_is_a_stub(repo, capsys):
+    stage({"tests/test_package.py": FILE_METHOD_TEST, "app/package.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_package.py:6: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "the project's own `app.package.Wheel.read` with `metadata.read`, a method "
+        "of a file the test opened: the file's content in place of the real code's "
+        "work"
+    )
+
+
+def test_a_method_of_a_real_object_of_the_project_patched_in_passes(repo, capsys):
+    real = FILE_METHOD_TEST.replace(
+        'open("tests/fixtures/everything.metadata")',
+        'package.Wheel("tests/fixtures/other.whl")',
+    )
+    stage({"tests/test_package.py": real, "app/package.py": ""})
+
+    assert run(capsys) == (0, "")
