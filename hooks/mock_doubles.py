@@ -47,7 +47,11 @@ _NOT_DOUBLE_BASES = frozenset(
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning", "Exit", "Interrupt")
 _RECORDERS = frozenset(
     {"append", "add", "extend", "update", "appendleft", "insert", "setdefault"}
+    | {"discard", "remove"}
 )
+# Dunders that are behaviour a collaborator has, not a value's: a context
+# manager that registers itself on entry stands in for a consumer.
+_PROTOCOL_DUNDERS = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__"})
 _METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
 _PROPERTY = frozenset({"property", "functools.cached_property"})
 
@@ -101,11 +105,16 @@ def canned_class(
     names: Names,
     is_literal: Callable[[ast.expr], bool],
     raisers: frozenset[str] = frozenset(),
+    *,
+    patched_in: bool = False,
 ) -> Double | None:
     """The verdict on CLS, or None when it is not a hand-written double.
 
     NAMES resolves its bases; IS_LITERAL says whether a value is written out
     in the source; RAISERS are the module's functions that only raise.
+    PATCHED_IN: the test puts CLS where the code takes a collaborator from;
+    then a context manager's `__enter__`/`__exit__` are judged as ordinary
+    methods (one handed to the code under test is the subject of its test).
     """
     if _never_a_double(cls, names):
         return None
@@ -121,7 +130,11 @@ def canned_class(
     judged = [method for method in methods if method.name != "__init__"]
     if not judged or all(_is_property(method, names) for method in judged):
         return None
-    if all(method.name.startswith("__") for method in judged):
+    protocol = _PROTOCOL_DUNDERS if patched_in else frozenset()
+    if all(
+        method.name.startswith("__") and method.name not in protocol
+        for method in judged
+    ):
         return _imitation(cls, methods)
     state = _declared_state(body, methods, is_literal)
     own = _OwnMethods(cls.name, method_names)
@@ -314,7 +327,18 @@ def _is_data(
     # (`__iadd__ = fake_op`) makes the class more than data and methods.
     if isinstance(value, ast.Name):
         return value.id not in method_names
-    return is_literal(value)
+    return is_literal(value) or _empty_container(value)
+
+
+def _empty_container(value: ast.expr) -> bool:
+    """`set()`, `list()`, `dict()`: a record the class starts empty."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in ("set", "list", "dict")
+        and not value.args
+        and not value.keywords
+    )
 
 
 def _declared_state(

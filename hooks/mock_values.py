@@ -235,7 +235,10 @@ class ModuleValues:
             for name, function in self.functions.items()
             if always_raises(function.body)
         )
-        return canned_class(cls, self.names, self.is_literal, raisers) is not None
+        return (
+            canned_class(cls, self.names, self.is_literal, raisers, patched_in=True)
+            is not None
+        )
 
     def _is_stub_class(self, cls: ast.ClassDef) -> bool:
         members = [

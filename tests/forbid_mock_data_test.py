@@ -1473,3 +1473,55 @@ def test_a_method_of_a_real_object_of_the_project_patched_in_passes(repo, capsys
     stage({"tests/test_package.py": real, "app/package.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+CONSUMER_TEST = """\
+from app import messaging
+
+
+class MockConsumer:
+    consumers = set()
+
+    def __init__(self, channel, queues=None, callbacks=None):
+        self.channel = channel
+        self.callbacks = callbacks
+
+    def __enter__(self):
+        self.consumers.add(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.consumers.discard(self)
+
+
+def test_itermessages(monkeypatch):
+    conn = messaging.Connection()
+    conn.Consumer = MockConsumer
+    monkeypatch.setenv("MODE", "test")
+    assert list(messaging.itermessages(conn, "q", limit=1))
+"""
+
+
+def test_a_context_manager_registering_itself_patched_in_is_a_double(repo, capsys):
+    stage({"tests/test_common.py": CONSUMER_TEST, "app/messaging.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_common.py:4: hand-written-double: class `MockConsumer` stands in "
+        "for `conn.Consumer`: the test patches it in at line 21",
+        "tests/test_common.py:21: monkeypatch-stub: `conn.Consumer = ...` replaces "
+        "code with the stand-in class `MockConsumer`",
+    ]
+
+
+def test_a_context_manager_handed_to_the_code_as_its_subject_passes(repo, capsys):
+    subject = CONSUMER_TEST.replace("    conn.Consumer = MockConsumer\n", "").replace(
+        'messaging.itermessages(conn, "q", limit=1)',
+        "messaging.proxy(MockConsumer(conn))",
+    )
+    stage({"tests/test_common.py": subject, "app/messaging.py": ""})
+
+    assert run(capsys) == (0, "")
