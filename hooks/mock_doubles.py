@@ -77,6 +77,11 @@ _ALTERNATIVES = (
         REAL_CLOCK,
     ),
     (
+        frozenset({"drain_events", "consume", "publish", "basic_get", "basic_ack"}),
+        "a real connection: a broker the test starts, or the messaging "
+        "library's own in-memory transport",
+    ),
+    (
         frozenset(
             {"get", "post", "put", "delete", "request", "send", "json"}
             | {"raise_for_status", "urlopen", "handle_request", "recv", "connect"}
@@ -163,6 +168,7 @@ _SHAPE_TEXT = {
     "returns": "return canned values",
     "records": "record their calls",
     "raises": "raise",
+    "delivers": "hand canned values to the callbacks they hold",
 }
 
 
@@ -424,16 +430,18 @@ class _Method:
             arguments.append(method.args.kwarg)
         self.arguments = frozenset(argument.arg for argument in arguments)
         self.canned_locals: set[str] = set()
+        self.loop_names: set[str] = set()
         self.outer_names: set[str] = set()
         self.found: set[str] = set()
 
     def shape(self) -> str | None:
-        """ "returns", "records", "raises" or "nothing"; None for real work."""
+        """ "returns", "records", "delivers", "raises" or "nothing"; None for
+        real work."""
         if not self._decorators_allowed():
             return None
         if not all(self._statement(statement) for statement in self.method.body):
             return None
-        for shape in ("returns", "records", "raises"):
+        for shape in ("returns", "records", "delivers", "raises"):
             if shape in self.found:
                 return shape
         return "nothing"
@@ -468,6 +476,15 @@ class _Method:
             return self._from_arguments(statement.test) and all(
                 self._statement(inner) for inner in statement.body + statement.orelse
             )
+        if (
+            isinstance(statement, ast.For)
+            and isinstance(statement.target, ast.Name)
+            and not statement.orelse
+            and self._from_arguments(statement.iter)
+        ):
+            # Over what the class (or another of the file) keeps: its callbacks.
+            self.loop_names.add(statement.target.id)
+            return all(self._statement(inner) for inner in statement.body)
         if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             return self._assignment(statement)
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
@@ -511,6 +528,14 @@ class _Method:
     def _call(self, call: ast.Call) -> bool:
         if isinstance(call.func, ast.Name) and call.func.id in self.raisers:
             self.found.add("raises")
+            return True
+        if (
+            isinstance(call.func, ast.Name)
+            and call.func.id in self.loop_names
+            and all(self.is_literal(argument) for argument in call.args)
+            and all(self.is_literal(keyword.value) for keyword in call.keywords)
+        ):
+            self.found.add("delivers")
             return True
         if not (
             isinstance(call.func, ast.Attribute)

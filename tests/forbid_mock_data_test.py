@@ -1525,3 +1525,47 @@ def test_a_context_manager_handed_to_the_code_as_its_subject_passes(repo, capsys
     stage({"tests/test_common.py": subject, "app/messaging.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+CONNECTION_TEST = """\
+from app import messaging
+
+
+class test_itermessages:
+    class MockConnection:
+        callbacks = []
+        should_time_out = False
+
+        def drain_events(self, **kwargs):
+            if self.should_time_out:
+                raise TimeoutError()
+            for callback in self.callbacks:
+                callback("body", "message")
+
+    def test_default(self, monkeypatch):
+        monkeypatch.setenv("MODE", "test")
+        assert next(messaging.itermessages(self.MockConnection(), "q"))
+"""
+
+
+def test_a_class_handing_canned_messages_to_its_callbacks_is_a_double(repo, capsys):
+    stage({"tests/test_common.py": CONNECTION_TEST, "app/messaging.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_common.py:5: hand-written-double: class `MockConnection` is a "
+        "hand-written double: its methods (`drain_events`) only hand canned values "
+        "to the callbacks they hold; use instead: a real connection: a broker the "
+        "test starts, or the messaging library's own in-memory transport"
+    )
+
+
+def test_a_class_handing_its_callbacks_what_the_project_makes_passes(repo, capsys):
+    real = CONNECTION_TEST.replace(
+        'callback("body", "message")', "callback(messaging.receive())"
+    )
+    stage({"tests/test_common.py": real, "app/messaging.py": ""})
+
+    assert run(capsys) == (0, "")
