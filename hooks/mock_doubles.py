@@ -77,6 +77,10 @@ _ALTERNATIVES = (
         REAL_CLOCK,
     ),
     (
+        frozenset({"get_source", "read_configuration", "list_templates"}),
+        "the project's own loader over files the test writes in tmp_path",
+    ),
+    (
         frozenset({"drain_events", "consume", "publish", "basic_get", "basic_ack"}),
         "a real connection: a broker the test starts, or the messaging "
         "library's own in-memory transport",
@@ -112,6 +116,7 @@ def canned_class(
     raisers: frozenset[str] = frozenset(),
     *,
     patched_in: bool = False,
+    collectable: bool = True,
 ) -> Double | None:
     """The verdict on CLS, or None when it is not a hand-written double.
 
@@ -120,8 +125,10 @@ def canned_class(
     PATCHED_IN: the test puts CLS where the code takes a collaborator from;
     then a context manager's `__enter__`/`__exit__` are judged as ordinary
     methods (one handed to the code under test is the subject of its test).
+    COLLECTABLE: pytest could collect CLS (a function does not define it), so
+    a `Test*` name makes it a test class.
     """
-    if _never_a_double(cls, names):
+    if _never_a_double(cls, names, collectable):
         return None
     body = _body(cls.body)
     methods = [statement for statement in body if isinstance(statement, _FUNCTIONS)]
@@ -143,18 +150,29 @@ def canned_class(
         return _imitation(cls, methods)
     state = _declared_state(body, methods, is_literal)
     own = _OwnMethods(cls.name, method_names)
-    shapes = [
-        _Method(method, names, is_literal, raisers, state, own).shape()
-        for method in judged
+    readers = [
+        _Method(method, names, is_literal, raisers, state, own) for method in judged
     ]
+    shapes = [reader.shape() for reader in readers]
     if None in shapes or set(shapes) == {"nothing"}:
         return None
     parts = sorted({shape for shape in shapes if shape != "nothing"})
-    if parts == ["returns"] and _subclasses(cls, names):
+    if (
+        parts == ["returns"]
+        and _subclasses(cls, names)
+        and not any(reader.flags_set_by_hand for reader in readers)
+    ):
         # Filling a hook of a base class (a custom type's `get_col_spec`) looks
-        # the same as overriding real behaviour; only the base could tell.
+        # the same as overriding real behaviour; only the base could tell. A
+        # returned closure over the test's own variable (`lambda: not
+        # changed`) is an answer the test flips by hand, whatever the base.
         return None
     what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
+    flags = sorted(set().union(*(reader.flags_set_by_hand for reader in readers)))
+    if flags:
+        shown_flags = ", ".join(f"`{flag}`" for flag in flags)
+        what += f" (through a closure over the test's {shown_flags}, set by hand)"
+
     shown = ", ".join(f"`{method.name}`" for method in judged[:3])
     more = ", ..." if len(judged) > 3 else ""
     return Double(
@@ -227,12 +245,12 @@ def _stored_attributes(methods: list[Function]) -> frozenset[str]:
     return frozenset(stored)
 
 
-def worth_judging(cls: ast.ClassDef) -> bool:
+def worth_judging(cls: ast.ClassDef, *, collectable: bool = True) -> bool:
     """A cheap look before canned_class resolves any name: a name that is not
-    a test class's, and an ordinary method (or an `__init__` and a value
-    dunder: an attribute bag)."""
+    a test class's (when pytest could collect CLS at all), and an ordinary
+    method (or an `__init__` and a value dunder: an attribute bag)."""
     method_names = {node.name for node in cls.body if isinstance(node, _FUNCTIONS)}
-    return not cls.name.startswith("Test") and (
+    return not (collectable and cls.name.startswith("Test")) and (
         any(not name.startswith("__") for name in method_names)
         or ("__init__" in method_names and bool(method_names & _VALUE_DUNDERS))
     )
@@ -265,9 +283,9 @@ def _alternative(cls: ast.ClassDef, methods: list[Function], records: bool) -> s
     return _PROJECT_OBJECT
 
 
-def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
+def _never_a_double(cls: ast.ClassDef, names: Names, collectable: bool) -> bool:
     if (
-        cls.name.startswith("Test")
+        (collectable and cls.name.startswith("Test"))
         or cls.name.endswith(("Test", "Tests"))
         or cls.decorator_list
         or cls.keywords
@@ -431,6 +449,7 @@ class _Method:
         self.arguments = frozenset(argument.arg for argument in arguments)
         self.canned_locals: set[str] = set()
         self.loop_names: set[str] = set()
+        self.flags_set_by_hand: set[str] = set()
         self.outer_names: set[str] = set()
         self.found: set[str] = set()
 
@@ -606,6 +625,8 @@ class _Method:
             return all(self._canned(value) for value in node.values)
         if isinstance(node, ast.UnaryOp):
             return self._canned(node.operand)
+        if isinstance(node, ast.Lambda):
+            return self._reads_a_flag_of_the_test(node)
         if isinstance(node, ast.Call):
             # A class built from literals: `Response(200)`, `Credential("u", "p")`.
             callee = (
@@ -623,6 +644,26 @@ class _Method:
                 )
             )
         return False
+
+    def _reads_a_flag_of_the_test(self, node: ast.Lambda) -> bool:
+        """A lambda that calls nothing and reads a variable of the enclosing
+        test (not an argument, not an import): the test sets the answer."""
+        if any(
+            isinstance(child, (ast.Call, ast.Await, ast.Lambda))
+            for child in ast.walk(node.body)
+        ):
+            return False
+        own = {argument.arg for argument in node.args.args} | self.arguments
+        read = {
+            child.id
+            for child in ast.walk(node.body)
+            if isinstance(child, ast.Name)
+            and child.id not in own
+            and child.id != self.receiver
+            and self.names.resolve(child) is None
+        }
+        self.flags_set_by_hand |= read
+        return bool(read)
 
     def _literal_or_template(self, node: ast.expr) -> bool:
         """A literal, or an f-string filling a literal text with the arguments

@@ -482,12 +482,14 @@ def hand_written_doubles(
     found = []
     module_names = values.names
     decorated_by_hand = functools.cache(lambda: _decorated_by_hand(module))
-    for qualname, cls, names in _classes(
+    for qualname, cls, names, in_function in _classes(
         module.body, MODULE_SCOPE, lambda: module_names
     ):
-        if not worth_judging(cls):
+        if not worth_judging(cls, collectable=not in_function):
             continue
-        double = canned_class(cls, names(), values.is_literal, raisers)
+        double = canned_class(
+            cls, names(), values.is_literal, raisers, collectable=not in_function
+        )
         if double is not None and cls.name not in decorated_by_hand():
             found.append(
                 Finding(
@@ -798,23 +800,27 @@ def _definitions(
 
 
 def _classes(
-    body: list[ast.stmt], qualname: str, names: Callable[[], Names]
-) -> Iterator[tuple[str, ast.ClassDef, Callable[[], Names]]]:
-    """Every class BODY defines, at any depth, with its qualified name and the
+    body: list[ast.stmt],
+    qualname: str,
+    names: Callable[[], Names],
+    in_function: bool = False,
+) -> Iterator[tuple[str, ast.ClassDef, Callable[[], Names], bool]]:
+    """Every class BODY defines, at any depth, with its qualified name, the
     names in force where it is defined (worked out only when asked for: most
-    functions define no class). Statements only: no class hides in an
-    expression."""
+    functions define no class) and whether a function defines it (pytest
+    never collects such a class, whatever its name). Statements only: no
+    class hides in an expression."""
     for node in body:
         if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
             inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
         if isinstance(node, ast.ClassDef):
-            yield inner, node, names
-            yield from _classes(node.body, inner, names)
+            yield inner, node, names, in_function
+            yield from _classes(node.body, inner, names, in_function)
         elif isinstance(node, FUNCTIONS):
-            yield from _classes(node.body, inner, _inner_names(names, node))
+            yield from _classes(node.body, inner, _inner_names(names, node), True)
         else:
             for block in _blocks(node):
-                yield from _classes(block, qualname, names)
+                yield from _classes(block, qualname, names, in_function)
 
 
 def _inner_names(outer: Callable[[], Names], function: Function) -> Callable[[], Names]:

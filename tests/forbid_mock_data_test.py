@@ -1569,3 +1569,63 @@ def test_a_class_handing_its_callbacks_what_the_project_makes_passes(repo, capsy
     stage({"tests/test_common.py": real, "app/messaging.py": ""})
 
     assert run(capsys) == (0, "")
+
+
+CACHING_LOADER_TEST = """\
+from app import loaders
+
+
+class TestLoaders:
+    def test_caching(self, monkeypatch):
+        changed = False
+
+        class TestLoader(loaders.BaseLoader):
+            def get_source(self, environment, template):
+                return "foo", None, lambda: not changed
+
+        monkeypatch.setenv("MODE", "test")
+        env = loaders.Environment(loader=TestLoader())
+        assert env.get_template("a") is env.get_template("a")
+"""
+
+
+def test_a_subclass_answering_through_a_flag_the_test_sets_is_a_double(repo, capsys):
+    stage({"tests/test_loader.py": CACHING_LOADER_TEST, "app/loaders.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_loader.py:8: hand-written-double: class `TestLoader` is a "
+        "hand-written double: its methods (`get_source`) only return canned values "
+        "(through a closure over the test's `changed`, set by hand); use instead: "
+        "the project's own loader over files the test writes in tmp_path"
+    )
+
+
+def test_a_subclass_answering_through_a_closure_that_works_passes(repo, capsys):
+    working = CACHING_LOADER_TEST.replace(
+        "lambda: not changed", "lambda: loaders.uptodate(template)"
+    )
+    stage({"tests/test_loader.py": working, "app/loaders.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_test_named_class_a_test_defines_is_judged_by_what_it_does(repo, capsys):
+    source = (
+        "def test_resolve(monkeypatch):\n"
+        "    class TestResolver:\n"
+        "        def resolve(self, name):\n"
+        "            return '127.0.0.1'\n\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_dns.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.startswith(
+        "tests/test_dns.py:2: hand-written-double: class `TestResolver` is a "
+        "hand-written double: its methods (`resolve`) only return canned values"
+    )
