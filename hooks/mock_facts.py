@@ -296,6 +296,8 @@ class LineFacts:
                 function=scope.qualname,
                 sets_data=callee.endswith(".patch.dict"),
             )
+            if self.test_code:
+                self._handed_to_a_patch(call, callee, shown, scope)
         elif (
             isinstance(call.func, ast.Attribute)
             and call.func.attr in ("setattr", "setitem")
@@ -306,6 +308,34 @@ class LineFacts:
             self._visit(child, scope)
         if patching:
             self._patch_targets.pop()
+
+    def _handed_to_a_patch(
+        self, call: ast.Call, callee: str, shown: str, scope: _Scope
+    ) -> None:
+        """A class or outer function of the file a mock's patch hands out in
+        place of the real one (`new=`, the value after the target) or of what
+        it returns (`return_value=`, `side_effect=`) is a stand-in where it is
+        defined."""
+        positional = 2 if callee.endswith(".patch.object") else 1
+        handed = [
+            (value, shown) for value in call.args[positional : positional + 1]
+        ] + [
+            (keyword.value, shown if keyword.arg == "new" else f"{shown}()")
+            for keyword in call.keywords
+            if keyword.arg in ("new", "return_value", "side_effect")
+        ]
+        for value, patched in handed:
+            definition = patched_in_definition(
+                value,
+                scope.function,
+                scope.qualname,
+                self.values,
+                self.path,
+                patched,
+                call.lineno,
+            )
+            if definition:
+                self._stand_ins.append(definition)
 
     def _patch_target(self, call: ast.Call, callee: str, scope: _Scope) -> str | None:
         arguments = [

@@ -52,9 +52,9 @@ def patched_in_definition(
         f"{owner}.{definition.name}" if owner else definition.name,
         f"{kind} `{definition.name}` stands in for `{patched}`: the test patches "
         f"it in at line {line}",
-        f"the real `{attribute}`, made by the project's own code and configured "
-        "for the test through its own settings (a shorter interval, a file in "
-        "tmp_path, a real local server)",
+        f"the real `{attribute}`: install what it needs as a test dependency, or "
+        "configure the code through its own settings (a shorter interval, a file "
+        "in tmp_path, a real local server)",
         end_line=definition.end_lineno or first,
     )
 

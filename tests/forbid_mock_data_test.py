@@ -1629,3 +1629,48 @@ def test_a_test_named_class_a_test_defines_is_judged_by_what_it_does(repo, capsy
         "tests/test_dns.py:2: hand-written-double: class `TestResolver` is a "
         "hand-written double: its methods (`resolve`) only return canned values"
     )
+
+
+GEVENT_ERROR_TEST = """\
+from unittest.mock import patch
+
+from app.common import ignore_errors
+
+
+def test_ignore_errors_catches_the_gevent_error():
+    class _ConcurrentObjectUseError(Exception):
+        pass
+
+    with patch(
+        "app.common.get_gevent_error", return_value=_ConcurrentObjectUseError
+    ):
+        with ignore_errors():
+            raise _ConcurrentObjectUseError()
+"""
+
+
+def test_a_class_a_mock_patch_hands_out_is_a_stand_in_where_it_is_defined(repo, capsys):
+    stage({"tests/test_common.py": GEVENT_ERROR_TEST, "app/common.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_common.py:7: hand-written-double: class "
+        "`_ConcurrentObjectUseError` stands in for `app.common.get_gevent_error()`: "
+        "the test patches it in at line 10; use instead: the real "
+        "`get_gevent_error()`: install what it needs as a test dependency"
+    ) in output
+
+
+def test_a_class_the_test_only_raises_beside_a_patch_is_not_a_stand_in(repo, capsys):
+    raised = GEVENT_ERROR_TEST.replace(
+        "return_value=_ConcurrentObjectUseError", "return_value=None"
+    )
+    stage({"tests/test_common.py": raised, "app/common.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
