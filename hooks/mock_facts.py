@@ -31,7 +31,11 @@ from hooks.mock_rules import (
     is_project,
     library_of,
 )
-from hooks.mock_stand_ins import module_level_instances, patched_in_definition
+from hooks.mock_stand_ins import (
+    assigned_from_mock_methods,
+    module_level_instances,
+    patched_in_definition,
+)
 from hooks.mock_values import (
     FUNCTIONS,
     Function,
@@ -122,11 +126,20 @@ class LineFacts:
                 ),
                 *hand_written_doubles(module, path, values),
                 *self._stand_ins,
+                *assigned_from_mock_methods(module, path, self._mock_functions()),
             ]:
                 self._findings.setdefault((double.line, double.rule), double)
 
     def findings(self) -> list[Finding]:
         return list(self._findings.values())
+
+    def _mock_functions(self) -> frozenset[str]:
+        """The functions holding a use of a mock object (not an import)."""
+        return frozenset(
+            finding.function
+            for finding in self._findings.values()
+            if finding.rule == MOCK_OBJECT and not finding.enabler
+        )
 
     def _library(self, dotted: str) -> tuple[str, Library] | None:
         """The library DOTTED names, unless the project has a module of that

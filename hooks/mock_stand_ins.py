@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import ast
 
-from hooks.mock_rules import HAND_WRITTEN_DOUBLE, MODULE_SCOPE, Finding
+from hooks.mock_rules import (
+    HAND_WRITTEN_DOUBLE,
+    MOCK_OBJECT,
+    MODULE_SCOPE,
+    REAL_OBJECT,
+    Finding,
+)
 from hooks.mock_values import FUNCTIONS, Function, ModuleValues
 from hooks.python_source import own_nodes
 
@@ -103,3 +109,72 @@ def module_level_instances(
             )
         )
     return found
+
+
+def assigned_from_mock_methods(
+    module: ast.Module, path: str, mock_methods: frozenset[str]
+) -> list[Finding]:
+    """Code patched by assignment, in a method of a module-level class, with
+    what another method of the class makes with a mock (`auth.send =
+    self.fake_body("oauth_token=foo")`, where `fake_body` returns a function
+    handing out MagicMock responses): a mock object reached through a
+    helper. MOCK_METHODS are the qualified names holding a mock object (a
+    method's own functions count for it)."""
+    found = []
+    for cls in module.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        makers = {
+            node.name
+            for node in cls.body
+            if isinstance(node, FUNCTIONS)
+            and any(
+                function == f"{cls.name}.{node.name}"
+                or function.startswith(f"{cls.name}.{node.name}.")
+                for function in mock_methods
+            )
+        }
+        if not makers:
+            continue
+        for method in cls.body:
+            if not isinstance(method, FUNCTIONS):
+                continue
+            for node in own_nodes(method.body):
+                maker = _mock_maker_called(node, makers)
+                if maker is None:
+                    continue
+                target = ast.unparse(node.targets[0])
+                found.append(
+                    Finding(
+                        path,
+                        node.lineno,
+                        MOCK_OBJECT,
+                        f"{cls.name}.{method.name}",
+                        f"`{target} = ...` patches in what `self.{maker}` makes "
+                        "with a mock",
+                        REAL_OBJECT,
+                        end_line=node.end_lineno or node.lineno,
+                    )
+                )
+    return found
+
+
+def _mock_maker_called(node: ast.AST, makers: set[str]) -> str | None:
+    """The maker NODE assigns the result of onto another object's attribute."""
+    if not (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Attribute)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and isinstance(node.value.func.value, ast.Name)
+        and node.value.func.value.id == "self"
+        and node.value.func.attr in makers
+    ):
+        return None
+    root = node.targets[0].value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+        return None
+    return node.value.func.attr

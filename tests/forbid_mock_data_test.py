@@ -1674,3 +1674,50 @@ def test_a_class_the_test_only_raises_beside_a_patch_is_not_a_stand_in(repo, cap
     assert code == 1
     assert "mock-object" in output
     assert "hand-written-double" not in output
+
+
+SEND_HELPER_TEST = """\
+import unittest
+from unittest import mock
+
+from app.session import OAuth1Session
+
+
+class OAuth1SessionTest(unittest.TestCase):
+    def fake_body(self, body, status_code=200):
+        def fake_send(request, **kwargs):
+            response = mock.MagicMock()
+            response.text = body
+            return response
+
+        return fake_send
+
+    def test_fetch_token_invalid_response(self):
+        auth = OAuth1Session("foo")
+        auth.send = self.fake_body("not valid urlencoded response!")
+        with self.assertRaises(ValueError):
+            auth.fetch_request_token("https://example.com/token")
+"""
+
+
+def test_assigning_what_a_mock_making_method_returns_is_a_mock_object(repo, capsys):
+    stage({"tests/test_session.py": SEND_HELPER_TEST, "app/session.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_session.py:18: mock-object: `auth.send = ...` patches in what "
+        "`self.fake_body` makes with a mock; use instead: the real object"
+    ) in output
+
+
+def test_assigning_what_a_method_without_mocks_returns_is_not_a_mock(repo, capsys):
+    real = SEND_HELPER_TEST.replace(
+        "response = mock.MagicMock()", "response = request.session.send(request)"
+    )
+    stage({"tests/test_session.py": real, "app/session.py": ""})
+
+    code, output = run(capsys)
+
+    assert "`auth.send = ...`" not in output
