@@ -1,20 +1,29 @@
 """Hand-written test doubles: classes of test code that only pretend to work.
 
 A class is a double when every method but __init__ only returns canned values
-(literals, attributes of self, classes built from literals), records its
-calls (assigns or appends its arguments to self or to a list of the test),
-does nothing, or raises; at least one of them returns, records or raises, and
-at least one is an ordinary method, not only a dunder (a value object such as
-`__str__` returning a literal is test input, not a collaborator). Any other
-call is real work: a subclass that calls super() to delegate and observe is
-not a double.
+(literals, attributes of self, classes built from literals and from its
+arguments filled into literal text, the results of its own other methods),
+records its calls (assigns or appends its arguments to self or to a list of
+the test), hands literals to the callbacks it keeps, does nothing, or
+raises; at least one of them returns, records, delivers or raises, and at
+least one is an ordinary method, not only a dunder (a value object such as
+`__str__` returning a literal is test input, not a collaborator; a context
+manager's `__enter__`/`__exit__` count when the test patches the class in).
+Any other call is real work: a subclass that calls super() to delegate and
+observe is not a double. hooks.mock_method_shapes reads each method.
 
-Never doubles: test classes, exceptions, Protocol/ABC/TypedDict/NamedTuple/
-Enum classes, decorated classes or ones with a metaclass, classes with only
-__init__ or only properties, and classes whose body does more than bind
-literals and define methods.
+Also a double: an attribute bag of exactly a standard type's attributes
+(`year`, `month`, `day`) with only value dunders, a stand-in for that type.
 
-Only the shape is judged here; hooks.mock_facts finds the classes and
+Never doubles: test classes (pytest could collect them: a class a function
+defines is judged whatever its name), exceptions, Protocol/ABC/TypedDict/
+NamedTuple/Enum classes, decorated classes or ones with a metaclass,
+classes with only __init__ or only properties, classes whose body does more
+than bind literals (or start an empty `set()`/`list()`/`dict()`) and define
+methods, and a subclass whose methods only return canned values (it fills a
+hook of its base) unless one returns a closure over the test's own variable.
+
+Only the shape is judged here; hooks.mock_stand_ins finds the classes and
 hooks.mock_detection lets a mock object in the class win over this verdict.
 """
 
@@ -24,9 +33,15 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hooks.mock_method_shapes import (
+    PROPERTY,
+    Function,
+    MethodShape,
+    OwnMethods,
+    does_nothing,
+)
 from hooks.python_source import Names
 
-Function = ast.FunctionDef | ast.AsyncFunctionDef
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Bases (by their last name) of classes that declare a type, not stand in for one.
 _NOT_DOUBLE_BASES = frozenset(
@@ -45,15 +60,9 @@ _NOT_DOUBLE_BASES = frozenset(
     }
 )
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning", "Exit", "Interrupt")
-_RECORDERS = frozenset(
-    {"append", "add", "extend", "update", "appendleft", "insert", "setdefault"}
-    | {"discard", "remove"}
-)
 # Dunders that are behaviour a collaborator has, not a value's: a context
 # manager that registers itself on entry stands in for a consumer.
 _PROTOCOL_DUNDERS = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__"})
-_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
-_PROPERTY = frozenset({"property", "functools.cached_property"})
 
 REAL_CLOCK = (
     "the real clock (time.monotonic) driven through the code's own injection "
@@ -149,9 +158,9 @@ def canned_class(
     ):
         return _imitation(cls, methods)
     state = _declared_state(body, methods, is_literal)
-    own = _OwnMethods(cls.name, method_names)
+    own = OwnMethods(cls.name, method_names)
     readers = [
-        _Method(method, names, is_literal, raisers, state, own) for method in judged
+        MethodShape(method, names, is_literal, raisers, state, own) for method in judged
     ]
     shapes = [reader.shape() for reader in readers]
     if None in shapes or set(shapes) == {"nothing"}:
@@ -309,13 +318,7 @@ def _subclasses(cls: ast.ClassDef, names: Names) -> bool:
 
 def _body(body: list[ast.stmt]) -> list[ast.stmt]:
     """BODY without its docstring, `pass` and `...`."""
-    return [statement for statement in body if not _does_nothing(statement)]
-
-
-def _does_nothing(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Pass) or (
-        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-    )
+    return [statement for statement in body if not does_nothing(statement)]
 
 
 def _is_class_data(
@@ -403,328 +406,7 @@ def _declared_state(
 
 def _is_property(method: Function, names: Names) -> bool:
     return any(
-        (names.resolve_or_written(decorator) or "") in _PROPERTY
+        (names.resolve_or_written(decorator) or "") in PROPERTY
         or (isinstance(decorator, ast.Attribute) and decorator.attr == "setter")
         for decorator in method.decorator_list
     )
-
-
-@dataclass(frozen=True)
-class _OwnMethods:
-    """The class being judged: a call of one of its own methods stays inside
-    the double (`MockKeyring.get_credential(...)` from `get_password`)."""
-
-    class_name: str
-    method_names: frozenset[str]
-
-
-class _Method:
-    """One method's body, read statement by statement."""
-
-    def __init__(
-        self,
-        method: Function,
-        names: Names,
-        is_literal: Callable[[ast.expr], bool],
-        raisers: frozenset[str],
-        state: frozenset[str],
-        own: _OwnMethods,
-    ) -> None:
-        self.method = method
-        self.own = own
-        self.state = state
-        self.names = names
-        self.is_literal = is_literal
-        self.raisers = raisers
-        arguments = [
-            *method.args.posonlyargs,
-            *method.args.args,
-            *method.args.kwonlyargs,
-        ]
-        self.receiver = arguments[0].arg if arguments else None
-        if method.args.vararg:
-            arguments.append(method.args.vararg)
-        if method.args.kwarg:
-            arguments.append(method.args.kwarg)
-        self.arguments = frozenset(argument.arg for argument in arguments)
-        self.canned_locals: set[str] = set()
-        self.loop_names: set[str] = set()
-        self.flags_set_by_hand: set[str] = set()
-        self.outer_names: set[str] = set()
-        self.found: set[str] = set()
-
-    def shape(self) -> str | None:
-        """ "returns", "records", "delivers", "raises" or "nothing"; None for
-        real work."""
-        if not self._decorators_allowed():
-            return None
-        if not all(self._statement(statement) for statement in self.method.body):
-            return None
-        for shape in ("returns", "records", "delivers", "raises"):
-            if shape in self.found:
-                return shape
-        return "nothing"
-
-    def _decorators_allowed(self) -> bool:
-        for decorator in self.method.decorator_list:
-            dotted = self.names.resolve_or_written(decorator) or ""
-            if dotted in _METHOD_DECORATORS:
-                if dotted == "staticmethod":
-                    self.receiver = None
-            elif not (
-                dotted in _PROPERTY or getattr(decorator, "attr", "") == "setter"
-            ):
-                return False
-        return True
-
-    def _statement(self, statement: ast.stmt) -> bool:
-        if _does_nothing(statement):
-            return True
-        if isinstance(statement, ast.Raise):
-            self.found.add("raises")
-            return True
-        if isinstance(statement, (ast.Nonlocal, ast.Global)):
-            self.outer_names.update(statement.names)
-            return True
-        if isinstance(statement, ast.Return):
-            if statement.value is None or self._canned(statement.value):
-                self.found.add("returns")
-                return True
-            return False
-        if isinstance(statement, ast.If):
-            return self._from_arguments(statement.test) and all(
-                self._statement(inner) for inner in statement.body + statement.orelse
-            )
-        if (
-            isinstance(statement, ast.For)
-            and isinstance(statement.target, ast.Name)
-            and not statement.orelse
-            and self._from_arguments(statement.iter)
-        ):
-            # Over what the class (or another of the file) keeps: its callbacks.
-            self.loop_names.add(statement.target.id)
-            return all(self._statement(inner) for inner in statement.body)
-        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            return self._assignment(statement)
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-            return self._call(statement.value)
-        return False
-
-    def _assignment(
-        self, statement: ast.Assign | ast.AugAssign | ast.AnnAssign
-    ) -> bool:
-        targets = (
-            statement.targets
-            if isinstance(statement, ast.Assign)
-            else [statement.target]
-        )
-        value = statement.value
-        if value is None:
-            return True
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id not in self.outer_names:
-                if isinstance(statement, ast.AugAssign) or not (
-                    self._canned(value) or self._own_call(value)
-                ):
-                    return False
-                self.canned_locals.add(target.id)
-            elif self._is_record_target(target) and self._from_arguments(value):
-                self.found.add("records")
-            else:
-                return False
-        return True
-
-    def _is_record_target(self, target: ast.expr) -> bool:
-        """An attribute of self, or a name of the test's scope."""
-        if isinstance(target, (ast.Tuple, ast.List)):
-            return all(self._is_record_target(element) for element in target.elts)
-        if isinstance(target, ast.Name):
-            return target.id in self.outer_names
-        if isinstance(target, ast.Subscript):
-            return self._in_state(target.value)
-        return self._in_state(target)
-
-    def _call(self, call: ast.Call) -> bool:
-        if isinstance(call.func, ast.Name) and call.func.id in self.raisers:
-            self.found.add("raises")
-            return True
-        if (
-            isinstance(call.func, ast.Name)
-            and call.func.id in self.loop_names
-            and all(self.is_literal(argument) for argument in call.args)
-            and all(self.is_literal(keyword.value) for keyword in call.keywords)
-        ):
-            self.found.add("delivers")
-            return True
-        if not (
-            isinstance(call.func, ast.Attribute)
-            and call.func.attr in _RECORDERS
-            and self._records_into(call.func.value)
-        ):
-            return False
-        if all(self._from_arguments(argument) for argument in call.args) and all(
-            self._from_arguments(keyword.value) for keyword in call.keywords
-        ):
-            self.found.add("records")
-            return True
-        return False
-
-    def _records_into(self, receiver: ast.expr) -> bool:
-        """Self's state, or a list or set of the enclosing test (not an argument)."""
-        if self._in_state(receiver):
-            return True
-        return (
-            isinstance(receiver, ast.Name)
-            and receiver.id not in self.arguments
-            and receiver.id not in self.canned_locals
-            and self.names.resolve(receiver) is None
-        )
-
-    def _in_state(self, node: ast.expr) -> bool:
-        """`self.X` (or `self.X[...]`, `self.X.Y`) for a declared attribute X."""
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == self.receiver
-            ):
-                return node.attr in self.state
-            node = node.value
-        return False
-
-    def _on_receiver(self, node: ast.expr) -> bool:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        return (
-            isinstance(node, ast.Name)
-            and self.receiver is not None
-            and node.id == self.receiver
-        )
-
-    def _canned(self, node: ast.expr) -> bool:
-        """A value fixed in the test: not computed from the arguments."""
-        if self.is_literal(node):
-            return True
-        if isinstance(node, ast.Name):
-            return node.id in self.canned_locals or node.id == self.receiver
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
-                return False
-            return (
-                self._on_receiver(node) or self._on_canned_local(node)
-            ) and self._canned_path(node)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            return all(self._canned(element) for element in node.elts)
-        if isinstance(node, ast.Dict):
-            return all(
-                key is not None and self._canned(key) for key in node.keys
-            ) and all(self._canned(value) for value in node.values)
-        if isinstance(node, ast.Compare):
-            return all(self._canned(part) for part in (node.left, *node.comparators))
-        if isinstance(node, ast.BoolOp):
-            return all(self._canned(value) for value in node.values)
-        if isinstance(node, ast.UnaryOp):
-            return self._canned(node.operand)
-        if isinstance(node, ast.Lambda):
-            return self._reads_a_flag_of_the_test(node)
-        if isinstance(node, ast.Call):
-            # A class built from literals: `Response(200)`, `Credential("u", "p")`.
-            callee = (
-                node.func.attr
-                if isinstance(node.func, ast.Attribute)
-                else (node.func.id if isinstance(node.func, ast.Name) else "")
-            )
-            return (
-                callee[:1].isupper()
-                and bool(node.args or node.keywords)
-                and all(self._literal_or_template(argument) for argument in node.args)
-                and all(
-                    self._literal_or_template(keyword.value)
-                    for keyword in node.keywords
-                )
-            )
-        return False
-
-    def _reads_a_flag_of_the_test(self, node: ast.Lambda) -> bool:
-        """A lambda that calls nothing and reads a variable of the enclosing
-        test (not an argument, not an import): the test sets the answer."""
-        if any(
-            isinstance(child, (ast.Call, ast.Await, ast.Lambda))
-            for child in ast.walk(node.body)
-        ):
-            return False
-        own = {argument.arg for argument in node.args.args} | self.arguments
-        read = {
-            child.id
-            for child in ast.walk(node.body)
-            if isinstance(child, ast.Name)
-            and child.id not in own
-            and child.id != self.receiver
-            and self.names.resolve(child) is None
-        }
-        self.flags_set_by_hand |= read
-        return bool(read)
-
-    def _literal_or_template(self, node: ast.expr) -> bool:
-        """A literal, or an f-string filling a literal text with the arguments
-        (`f"{user}@{system} pa55word"`): canned text whatever it is asked."""
-        if self.is_literal(node):
-            return True
-        return isinstance(node, ast.JoinedStr) and all(
-            isinstance(part, ast.Constant)
-            or (
-                isinstance(part, ast.FormattedValue)
-                and isinstance(part.value, ast.Name)
-                and part.value.id in self.arguments
-            )
-            for part in node.values
-        )
-
-    def _own_call(self, node: ast.expr) -> bool:
-        """A call of another method of the same class (through self or the
-        class's name) with values of the arguments: its result is as canned
-        as that method, which is judged with the others."""
-        if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in (self.receiver, self.own.class_name)
-            and node.func.attr in self.own.method_names
-        ):
-            return False
-        return all(self._from_arguments(argument) for argument in node.args) and all(
-            self._from_arguments(keyword.value) for keyword in node.keywords
-        )
-
-    def _on_canned_local(self, node: ast.expr) -> bool:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        return isinstance(node, ast.Name) and node.id in self.canned_locals
-
-    def _canned_path(self, node: ast.expr) -> bool:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
-                return False
-            node = node.value
-        return True
-
-    def _from_arguments(self, node: ast.expr) -> bool:
-        """A value made of the arguments, literals and self, with no call."""
-        return not any(
-            isinstance(
-                child,
-                (
-                    ast.Call,
-                    ast.Lambda,
-                    ast.Await,
-                    ast.Yield,
-                    ast.YieldFrom,
-                    ast.NamedExpr,
-                    ast.ListComp,
-                    ast.SetComp,
-                    ast.DictComp,
-                    ast.GeneratorExp,
-                ),
-            )
-            for child in ast.walk(node)
-        )
