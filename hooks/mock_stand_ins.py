@@ -54,20 +54,27 @@ def patched_in_definition(
     if definition is None or (local is not None and isinstance(local, FUNCTIONS)):
         # A function the patching function defines is part of the patch site.
         return None
+    if isinstance(definition, ast.ClassDef) and definition.decorator_list:
+        # Built by a decorator (attrs, dataclasses): the subject of the test,
+        # a new version of a class, not a stand-in for a collaborator.
+        return None
     kind = "class" if isinstance(definition, ast.ClassDef) else "function"
     owner = qualname if local is not None and qualname != MODULE_SCOPE else None
     first = min(
         [definition.lineno, *(node.lineno for node in definition.decorator_list)]
     )
     attribute = patched.rpartition(".")[2]
+    named = patched != "an attribute"
+    shown = f"`{patched}`" if named else "what is patched"
+    real = f"the real `{attribute}`" if named else "the real one"
     return Finding(
         path,
         first,
         HAND_WRITTEN_DOUBLE,
         f"{owner}.{definition.name}" if owner else definition.name,
-        f"{kind} `{definition.name}` stands in for `{patched}`: the test patches "
+        f"{kind} `{definition.name}` stands in for {shown}: the test patches "
         f"it in at line {line}",
-        f"the real `{attribute}`: install what it needs as a test dependency, or "
+        f"{real}: install what it needs as a test dependency, or "
         "configure the code through its own settings (a shorter interval, a file "
         "in tmp_path, a real local server)",
         end_line=definition.end_lineno or first,

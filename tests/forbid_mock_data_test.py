@@ -1721,3 +1721,27 @@ def test_assigning_what_a_method_without_mocks_returns_is_not_a_mock(repo, capsy
     code, output = run(capsys)
 
     assert "`auth.send = ...`" not in output
+
+
+def test_a_decorated_class_a_mock_patch_hands_out_is_the_subject_not_a_stand_in(
+    repo, capsys
+):
+    source = (
+        "import pickle\n"
+        "from unittest import mock\n\n"
+        "import attr\n\n\n"
+        "def test_unpickle_after_attribute_removed():\n"
+        "    pickled = pickle.dumps(A(1, 2))\n\n"
+        "    @attr.s(slots=True)\n"
+        "    class NEW_A:\n"
+        "        x = attr.ib()\n\n"
+        "    with mock.patch(f'{__name__}.A', NEW_A):\n"
+        "        assert pickle.loads(pickled).x == 1\n"
+    )
+    stage({"tests/test_slots.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
