@@ -349,6 +349,7 @@ class LineFacts:
                 self.path,
                 patched,
                 call.lineno,
+                only_if_idle=True,
             )
             if definition:
                 self._stand_ins.append(definition)

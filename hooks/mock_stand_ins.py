@@ -40,12 +40,16 @@ def patched_in_definition(
     path: str,
     patched: str,
     line: int,
+    *,
+    only_if_idle: bool = False,
 ) -> Finding | None:
     """The finding on the definition of what VALUE patches in for PATCHED at
     LINE, in FUNCTION (named QUALNAME): a class the file defines (or an
     instance of one), or a function it defines outside FUNCTION. None for
     anything else: a lambda, or a function FUNCTION defines, is part of the
-    patch site and its finding."""
+    patch site and its finding. ONLY_IF_IDLE: the patch does not tell that
+    the value is a stub (a mock's patch takes anything), so the definition
+    must do no work itself."""
     name = value.func if isinstance(value, ast.Call) else value
     if not isinstance(name, ast.Name):
         return None
@@ -57,6 +61,10 @@ def patched_in_definition(
     if isinstance(definition, ast.ClassDef) and definition.decorator_list:
         # Built by a decorator (attrs, dataclasses): the subject of the test,
         # a new version of a class, not a stand-in for a collaborator.
+        return None
+    if only_if_idle and not values.does_no_work(definition):
+        # A mock's patch handing out a class that works (an execution
+        # context subclass overriding a hook) is judged at the patch.
         return None
     kind = "class" if isinstance(definition, ast.ClassDef) else "function"
     owner = qualname if local is not None and qualname != MODULE_SCOPE else None
@@ -436,16 +444,25 @@ def hand_patches(
 def _makes_local_class(
     value: ast.expr, values: ModuleValues, function: Function
 ) -> bool:
-    """An instance of a class the file defines, built from literal data
-    (`State({1: 1})`): assigned onto an object, it stands in for what the code
-    would have put there. An empty instance (`ns.foo = Marker()`) is a value
-    the test stores, not canned data."""
-    return (
+    """An instance, built from literal data, of a subclass the file defines
+    that only adds literal class attributes to a real type (`State({1: 1})`,
+    `class State(dict): restored = False`): assigned onto an object, it
+    stands in for what the code would have put there. An empty instance
+    (`ns.foo = Marker()`) is a value the test stores, and an instance of a
+    class with methods of its own (a mapped `Child(foo="x")` set as a
+    relationship) is data of the test's own model."""
+    if not (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)
         and bool(value.args or value.keywords)
         and values.literal_arguments(value, frozenset())
-        and isinstance(values.definition(value.func.id, function), ast.ClassDef)
+    ):
+        return False
+    cls = values.definition(value.func.id, function)
+    return (
+        isinstance(cls, ast.ClassDef)
+        and bool(cls.bases)
+        and not any(isinstance(node, FUNCTIONS) for node in cls.body)
     )
 
 

@@ -205,6 +205,18 @@ class ModuleValues:
                 return f"an instance of the stand-in class `{value.func.id}`"
         return None
 
+    def does_no_work(self, definition: Function | ast.ClassDef) -> bool:
+        """A function that only returns fixed values or raises; a class that
+        is a stub or a double, or has no method but `__init__` (an exception
+        or marker type standing in for another)."""
+        if isinstance(definition, ast.ClassDef):
+            return (
+                not _has_methods(definition)
+                or self._is_stub_class(definition)
+                or self._is_double(definition)
+            )
+        return self._is_stub_function(definition)
+
     def _is_stub_function(self, function: Function) -> bool:
         body = _without_docstring(function.body)
         return bool(body) and all(self._is_stub_statement(node) for node in body)

@@ -1745,3 +1745,41 @@ def test_a_decorated_class_a_mock_patch_hands_out_is_the_subject_not_a_stand_in(
     assert code == 1
     assert "mock-object" in output
     assert "hand-written-double" not in output
+
+
+def test_an_instance_of_the_tests_own_model_set_as_a_relationship_is_data(repo, capsys):
+    source = (
+        "from app.orm import relationship\n\n\n"
+        "def test_proxy(monkeypatch):\n"
+        "    class Child:\n"
+        "        def __init__(self, foo):\n"
+        "            self.foo = foo\n\n"
+        "    class Parent:\n"
+        "        children = relationship(Child)\n\n"
+        "    p1 = Parent()\n"
+        "    p1.child = Child(foo='x')\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_proxy.py": source, "app/orm.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_working_subclass_a_mock_patch_hands_out_is_judged_at_the_patch(repo, capsys):
+    source = (
+        "from unittest.mock import patch\n\n"
+        "from app import default\n\n\n"
+        "def test_fetch_strategy(engine):\n"
+        "    class ExcCtx(default.DefaultExecutionContext):\n"
+        "        def post_exec(self):\n"
+        "            self.strategy = default.BufferedStrategy(self.cursor)\n\n"
+        "    with patch.object(engine.dialect, 'execution_ctx_cls', ExcCtx):\n"
+        "        engine.execute('select 1')\n"
+    )
+    stage({"tests/test_results.py": source, "app/default.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
