@@ -163,7 +163,8 @@ def assigned_from_mock_methods(
         for method in cls.body:
             if not isinstance(method, FUNCTIONS):
                 continue
-            for node in own_nodes(method.body):
+            # Statements only: an assignment is never inside an expression.
+            for node in _statements(method.body):
                 maker = _mock_maker_called(node, makers)
                 if maker is None:
                     continue
