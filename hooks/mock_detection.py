@@ -13,9 +13,11 @@ A name counts for what the file's imports make it, never for its spelling:
 that builds a real directory is not fabricated.
 
 The parts: hooks.mock_rules (libraries, rules, Finding), hooks.mock_facts
-(the walk that collects line facts), hooks.mock_values (what a value is:
-literal, stand-in, stub), hooks.mock_fixtures (verdicts on fixtures). This
-module puts them together and applies allow comments and allowed patches.
+(the walk that collects line facts), hooks.mock_stand_ins (the stand-ins a
+test file writes and hands the code), hooks.mock_doubles (the shape of a
+hand-written double), hooks.mock_values (what a value is: literal, stand-in,
+stub), hooks.mock_fixtures (verdicts on fixtures). This module puts them
+together and applies allow comments and allowed patches.
 """
 
 from __future__ import annotations
@@ -251,7 +253,7 @@ def _fixture_finding(path: str, verdict: FixtureVerdict) -> Finding:
         verdict.line,
         FABRICATED_FIXTURE,
         verdict.qualname,
-        f"fixture `{verdict.name}` {verdict.what}",
+        f"{verdict.kind} `{verdict.name}` {verdict.what}",
         verdict.instead
         or f"build the {noun} through the project's code against real resources "
         "(tmp_path, a real test database, a real server), or load it from a "

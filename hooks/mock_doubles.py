@@ -1,20 +1,29 @@
 """Hand-written test doubles: classes of test code that only pretend to work.
 
 A class is a double when every method but __init__ only returns canned values
-(literals, attributes of self, classes built from literals), records its
-calls (assigns or appends its arguments to self or to a list of the test),
-does nothing, or raises; at least one of them returns, records or raises, and
-at least one is an ordinary method, not only a dunder (a value object such as
-`__str__` returning a literal is test input, not a collaborator). Any other
-call is real work: a subclass that calls super() to delegate and observe is
-not a double.
+(literals, attributes of self, classes built from literals and from its
+arguments filled into literal text, the results of its own other methods),
+records its calls (assigns or appends its arguments to self or to a list of
+the test), hands literals to the callbacks it keeps, does nothing, or
+raises; at least one of them returns, records, delivers or raises, and at
+least one is an ordinary method, not only a dunder (a value object such as
+`__str__` returning a literal is test input, not a collaborator; a context
+manager's `__enter__`/`__exit__` count when the test patches the class in).
+Any other call is real work: a subclass that calls super() to delegate and
+observe is not a double. hooks.mock_method_shapes reads each method.
 
-Never doubles: test classes, exceptions, Protocol/ABC/TypedDict/NamedTuple/
-Enum classes, decorated classes or ones with a metaclass, classes with only
-__init__ or only properties, and classes whose body does more than bind
-literals and define methods.
+Also a double: an attribute bag of exactly a standard type's attributes
+(`year`, `month`, `day`) with only value dunders, a stand-in for that type.
 
-Only the shape is judged here; hooks.mock_facts finds the classes and
+Never doubles: test classes (pytest could collect them: a class a function
+defines is judged whatever its name), exceptions, Protocol/ABC/TypedDict/
+NamedTuple/Enum classes, decorated classes or ones with a metaclass,
+classes with only __init__ or only properties, classes whose body does more
+than bind literals (or start an empty `set()`/`list()`/`dict()`) and define
+methods, and a subclass whose methods only return canned values (it fills a
+hook of its base) unless one returns a closure over the test's own variable.
+
+Only the shape is judged here; hooks.mock_stand_ins finds the classes and
 hooks.mock_detection lets a mock object in the class win over this verdict.
 """
 
@@ -24,9 +33,15 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hooks.mock_method_shapes import (
+    PROPERTY,
+    Function,
+    MethodShape,
+    OwnMethods,
+    does_nothing,
+)
 from hooks.python_source import Names
 
-Function = ast.FunctionDef | ast.AsyncFunctionDef
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Bases (by their last name) of classes that declare a type, not stand in for one.
 _NOT_DOUBLE_BASES = frozenset(
@@ -45,12 +60,14 @@ _NOT_DOUBLE_BASES = frozenset(
     }
 )
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning", "Exit", "Interrupt")
-_RECORDERS = frozenset(
-    {"append", "add", "extend", "update", "appendleft", "insert", "setdefault"}
-)
-_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
-_PROPERTY = frozenset({"property", "functools.cached_property"})
+# Dunders that are behaviour a collaborator has, not a value's: a context
+# manager that registers itself on entry stands in for a consumer.
+_PROTOCOL_DUNDERS = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__"})
 
+REAL_CLOCK = (
+    "the real clock (time.monotonic) driven through the code's own injection "
+    "point (a timeout or clock argument it takes)"
+)
 # Method names that tell what the double stands in for -> the real thing to use.
 _ALTERNATIVES = (
     (
@@ -66,8 +83,16 @@ _ALTERNATIVES = (
     ),
     (
         frozenset({"time", "monotonic", "now", "utcnow", "sleep", "today"}),
-        "the real clock (time.monotonic) driven through the code's own "
-        "injection point",
+        REAL_CLOCK,
+    ),
+    (
+        frozenset({"get_source", "read_configuration", "list_templates"}),
+        "the project's own loader over files the test writes in tmp_path",
+    ),
+    (
+        frozenset({"drain_events", "consume", "publish", "basic_get", "basic_ack"}),
+        "a real connection: a broker the test starts, or the messaging "
+        "library's own in-memory transport",
     ),
     (
         frozenset(
@@ -98,13 +123,21 @@ def canned_class(
     names: Names,
     is_literal: Callable[[ast.expr], bool],
     raisers: frozenset[str] = frozenset(),
+    *,
+    patched_in: bool = False,
+    collectable: bool = True,
 ) -> Double | None:
     """The verdict on CLS, or None when it is not a hand-written double.
 
     NAMES resolves its bases; IS_LITERAL says whether a value is written out
     in the source; RAISERS are the module's functions that only raise.
+    PATCHED_IN: the test puts CLS where the code takes a collaborator from;
+    then a context manager's `__enter__`/`__exit__` are judged as ordinary
+    methods (one handed to the code under test is the subject of its test).
+    COLLECTABLE: pytest could collect CLS (a function does not define it), so
+    a `Test*` name makes it a test class.
     """
-    if _never_a_double(cls, names):
+    if _never_a_double(cls, names, collectable):
         return None
     body = _body(cls.body)
     methods = [statement for statement in body if isinstance(statement, _FUNCTIONS)]
@@ -118,20 +151,37 @@ def canned_class(
     judged = [method for method in methods if method.name != "__init__"]
     if not judged or all(_is_property(method, names) for method in judged):
         return None
-    if all(method.name.startswith("__") for method in judged):
-        return None
+    protocol = _PROTOCOL_DUNDERS if patched_in else frozenset()
+    if all(
+        method.name.startswith("__") and method.name not in protocol
+        for method in judged
+    ):
+        return _imitation(cls, methods)
     state = _declared_state(body, methods, is_literal)
-    shapes = [
-        _Method(method, names, is_literal, raisers, state).shape() for method in judged
+    own = OwnMethods(cls.name, method_names)
+    readers = [
+        MethodShape(method, names, is_literal, raisers, state, own) for method in judged
     ]
+    shapes = [reader.shape() for reader in readers]
     if None in shapes or set(shapes) == {"nothing"}:
         return None
     parts = sorted({shape for shape in shapes if shape != "nothing"})
-    if parts == ["returns"] and _subclasses(cls, names):
+    if (
+        parts == ["returns"]
+        and _subclasses(cls, names)
+        and not any(reader.flags_set_by_hand for reader in readers)
+    ):
         # Filling a hook of a base class (a custom type's `get_col_spec`) looks
-        # the same as overriding real behaviour; only the base could tell.
+        # the same as overriding real behaviour; only the base could tell. A
+        # returned closure over the test's own variable (`lambda: not
+        # changed`) is an answer the test flips by hand, whatever the base.
         return None
     what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
+    flags = sorted(set().union(*(reader.flags_set_by_hand for reader in readers)))
+    if flags:
+        shown_flags = ", ".join(f"`{flag}`" for flag in flags)
+        what += f" (through a closure over the test's {shown_flags}, set by hand)"
+
     shown = ", ".join(f"`{method.name}`" for method in judged[:3])
     more = ", ..." if len(judged) > 3 else ""
     return Double(
@@ -145,15 +195,73 @@ _SHAPE_TEXT = {
     "returns": "return canned values",
     "records": "record their calls",
     "raises": "raise",
+    "delivers": "hand canned values to the callbacks they hold",
 }
 
 
-def worth_judging(cls: ast.ClassDef) -> bool:
-    """A cheap look before canned_class resolves any name: an ordinary method
-    and a name that is not a test class's."""
-    return not cls.name.startswith("Test") and any(
-        isinstance(node, _FUNCTIONS) and not node.name.startswith("__")
-        for node in cls.body
+# The attributes code reads from a value of a standard type -> that type. A
+# bag of exactly these stands in for one, whatever it is called.
+_IMITATED_TYPES = (
+    (frozenset({"year", "month", "day"}), "datetime.date"),
+    (frozenset({"hour", "minute", "second"}), "datetime.time"),
+)
+_VALUE_DUNDERS = frozenset({"__str__", "__repr__", "__eq__", "__hash__", "__format__"})
+
+
+def _imitation(cls: ast.ClassDef, methods: list[Function]) -> Double | None:
+    """CLS as an attribute bag imitating a standard type: no base, an
+    `__init__` that only stores values on self, only value dunders besides
+    (`__str__`), and the attributes of that type (`year`, `month`, `day`).
+    A value object of other attributes is test input (jinja2's `Magic`)."""
+    if cls.bases or any(
+        method.name != "__init__" and method.name not in _VALUE_DUNDERS
+        for method in methods
+    ):
+        return None
+    stored = _stored_attributes(methods)
+    for fields, real_type in _IMITATED_TYPES:
+        if fields <= stored:
+            shown = ", ".join(f"`{name}`" for name in sorted(fields))
+            return Double(
+                f"class `{cls.name}` is a hand-written double: a bag of the "
+                f"attributes of `{real_type}` ({shown}), a stand-in for one",
+                f"a real `{real_type}`, or the input the code really gets "
+                "(a string it parses, a value out of range built from a real one)",
+            )
+    return None
+
+
+def _stored_attributes(methods: list[Function]) -> frozenset[str]:
+    """What an `__init__` that only assigns stores on self; empty for any
+    other `__init__`."""
+    stored: set[str] = set()
+    for method in methods:
+        if method.name != "__init__" or not method.args.args:
+            continue
+        receiver = method.args.args[0].arg
+        for statement in _body(method.body):
+            if not isinstance(statement, ast.Assign):
+                return frozenset()
+            for target in statement.targets:
+                elements = target.elts if isinstance(target, ast.Tuple) else [target]
+                stored.update(
+                    element.attr
+                    for element in elements
+                    if isinstance(element, ast.Attribute)
+                    and isinstance(element.value, ast.Name)
+                    and element.value.id == receiver
+                )
+    return frozenset(stored)
+
+
+def worth_judging(cls: ast.ClassDef, *, collectable: bool = True) -> bool:
+    """A cheap look before canned_class resolves any name: a name that is not
+    a test class's (when pytest could collect CLS at all), and an ordinary
+    method (or an `__init__` and a value dunder: an attribute bag)."""
+    method_names = {node.name for node in cls.body if isinstance(node, _FUNCTIONS)}
+    return not (collectable and cls.name.startswith("Test")) and (
+        any(not name.startswith("__") for name in method_names)
+        or ("__init__" in method_names and bool(method_names & _VALUE_DUNDERS))
     )
 
 
@@ -184,9 +292,9 @@ def _alternative(cls: ast.ClassDef, methods: list[Function], records: bool) -> s
     return _PROJECT_OBJECT
 
 
-def _never_a_double(cls: ast.ClassDef, names: Names) -> bool:
+def _never_a_double(cls: ast.ClassDef, names: Names, collectable: bool) -> bool:
     if (
-        cls.name.startswith("Test")
+        (collectable and cls.name.startswith("Test"))
         or cls.name.endswith(("Test", "Tests"))
         or cls.decorator_list
         or cls.keywords
@@ -210,13 +318,7 @@ def _subclasses(cls: ast.ClassDef, names: Names) -> bool:
 
 def _body(body: list[ast.stmt]) -> list[ast.stmt]:
     """BODY without its docstring, `pass` and `...`."""
-    return [statement for statement in body if not _does_nothing(statement)]
-
-
-def _does_nothing(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Pass) or (
-        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-    )
+    return [statement for statement in body if not does_nothing(statement)]
 
 
 def _is_class_data(
@@ -252,7 +354,18 @@ def _is_data(
     # (`__iadd__ = fake_op`) makes the class more than data and methods.
     if isinstance(value, ast.Name):
         return value.id not in method_names
-    return is_literal(value)
+    return is_literal(value) or _empty_container(value)
+
+
+def _empty_container(value: ast.expr) -> bool:
+    """`set()`, `list()`, `dict()`: a record the class starts empty."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in ("set", "list", "dict")
+        and not value.args
+        and not value.keywords
+    )
 
 
 def _declared_state(
@@ -293,232 +406,7 @@ def _declared_state(
 
 def _is_property(method: Function, names: Names) -> bool:
     return any(
-        (names.resolve_or_written(decorator) or "") in _PROPERTY
+        (names.resolve_or_written(decorator) or "") in PROPERTY
         or (isinstance(decorator, ast.Attribute) and decorator.attr == "setter")
         for decorator in method.decorator_list
     )
-
-
-class _Method:
-    """One method's body, read statement by statement."""
-
-    def __init__(
-        self,
-        method: Function,
-        names: Names,
-        is_literal: Callable[[ast.expr], bool],
-        raisers: frozenset[str],
-        state: frozenset[str],
-    ) -> None:
-        self.method = method
-        self.state = state
-        self.names = names
-        self.is_literal = is_literal
-        self.raisers = raisers
-        arguments = [
-            *method.args.posonlyargs,
-            *method.args.args,
-            *method.args.kwonlyargs,
-        ]
-        self.receiver = arguments[0].arg if arguments else None
-        if method.args.vararg:
-            arguments.append(method.args.vararg)
-        if method.args.kwarg:
-            arguments.append(method.args.kwarg)
-        self.arguments = frozenset(argument.arg for argument in arguments)
-        self.canned_locals: set[str] = set()
-        self.outer_names: set[str] = set()
-        self.found: set[str] = set()
-
-    def shape(self) -> str | None:
-        """ "returns", "records", "raises" or "nothing"; None for real work."""
-        if not self._decorators_allowed():
-            return None
-        if not all(self._statement(statement) for statement in self.method.body):
-            return None
-        for shape in ("returns", "records", "raises"):
-            if shape in self.found:
-                return shape
-        return "nothing"
-
-    def _decorators_allowed(self) -> bool:
-        for decorator in self.method.decorator_list:
-            dotted = self.names.resolve_or_written(decorator) or ""
-            if dotted in _METHOD_DECORATORS:
-                if dotted == "staticmethod":
-                    self.receiver = None
-            elif not (
-                dotted in _PROPERTY or getattr(decorator, "attr", "") == "setter"
-            ):
-                return False
-        return True
-
-    def _statement(self, statement: ast.stmt) -> bool:
-        if _does_nothing(statement):
-            return True
-        if isinstance(statement, ast.Raise):
-            self.found.add("raises")
-            return True
-        if isinstance(statement, (ast.Nonlocal, ast.Global)):
-            self.outer_names.update(statement.names)
-            return True
-        if isinstance(statement, ast.Return):
-            if statement.value is None or self._canned(statement.value):
-                self.found.add("returns")
-                return True
-            return False
-        if isinstance(statement, ast.If):
-            return self._from_arguments(statement.test) and all(
-                self._statement(inner) for inner in statement.body + statement.orelse
-            )
-        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            return self._assignment(statement)
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-            return self._call(statement.value)
-        return False
-
-    def _assignment(
-        self, statement: ast.Assign | ast.AugAssign | ast.AnnAssign
-    ) -> bool:
-        targets = (
-            statement.targets
-            if isinstance(statement, ast.Assign)
-            else [statement.target]
-        )
-        value = statement.value
-        if value is None:
-            return True
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id not in self.outer_names:
-                if isinstance(statement, ast.AugAssign) or not self._canned(value):
-                    return False
-                self.canned_locals.add(target.id)
-            elif self._is_record_target(target) and self._from_arguments(value):
-                self.found.add("records")
-            else:
-                return False
-        return True
-
-    def _is_record_target(self, target: ast.expr) -> bool:
-        """An attribute of self, or a name of the test's scope."""
-        if isinstance(target, (ast.Tuple, ast.List)):
-            return all(self._is_record_target(element) for element in target.elts)
-        if isinstance(target, ast.Name):
-            return target.id in self.outer_names
-        if isinstance(target, ast.Subscript):
-            return self._in_state(target.value)
-        return self._in_state(target)
-
-    def _call(self, call: ast.Call) -> bool:
-        if isinstance(call.func, ast.Name) and call.func.id in self.raisers:
-            self.found.add("raises")
-            return True
-        if not (
-            isinstance(call.func, ast.Attribute)
-            and call.func.attr in _RECORDERS
-            and self._records_into(call.func.value)
-        ):
-            return False
-        if all(self._from_arguments(argument) for argument in call.args) and all(
-            self._from_arguments(keyword.value) for keyword in call.keywords
-        ):
-            self.found.add("records")
-            return True
-        return False
-
-    def _records_into(self, receiver: ast.expr) -> bool:
-        """Self's state, or a list or set of the enclosing test (not an argument)."""
-        if self._in_state(receiver):
-            return True
-        return (
-            isinstance(receiver, ast.Name)
-            and receiver.id not in self.arguments
-            and receiver.id not in self.canned_locals
-            and self.names.resolve(receiver) is None
-        )
-
-    def _in_state(self, node: ast.expr) -> bool:
-        """`self.X` (or `self.X[...]`, `self.X.Y`) for a declared attribute X."""
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == self.receiver
-            ):
-                return node.attr in self.state
-            node = node.value
-        return False
-
-    def _on_receiver(self, node: ast.expr) -> bool:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        return (
-            isinstance(node, ast.Name)
-            and self.receiver is not None
-            and node.id == self.receiver
-        )
-
-    def _canned(self, node: ast.expr) -> bool:
-        """A value fixed in the test: not computed from the arguments."""
-        if self.is_literal(node):
-            return True
-        if isinstance(node, ast.Name):
-            return node.id in self.canned_locals or node.id == self.receiver
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
-                return False
-            return self._on_receiver(node) and self._canned_path(node)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            return all(self._canned(element) for element in node.elts)
-        if isinstance(node, ast.Dict):
-            return all(
-                key is not None and self._canned(key) for key in node.keys
-            ) and all(self._canned(value) for value in node.values)
-        if isinstance(node, ast.Compare):
-            return all(self._canned(part) for part in (node.left, *node.comparators))
-        if isinstance(node, ast.BoolOp):
-            return all(self._canned(value) for value in node.values)
-        if isinstance(node, ast.UnaryOp):
-            return self._canned(node.operand)
-        if isinstance(node, ast.Call):
-            # A class built from literals: `Response(200)`, `Credential("u", "p")`.
-            callee = (
-                node.func.attr
-                if isinstance(node.func, ast.Attribute)
-                else (node.func.id if isinstance(node.func, ast.Name) else "")
-            )
-            return (
-                callee[:1].isupper()
-                and bool(node.args or node.keywords)
-                and all(self.is_literal(argument) for argument in node.args)
-                and all(self.is_literal(keyword.value) for keyword in node.keywords)
-            )
-        return False
-
-    def _canned_path(self, node: ast.expr) -> bool:
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Subscript) and not self._canned(node.slice):
-                return False
-            node = node.value
-        return True
-
-    def _from_arguments(self, node: ast.expr) -> bool:
-        """A value made of the arguments, literals and self, with no call."""
-        return not any(
-            isinstance(
-                child,
-                (
-                    ast.Call,
-                    ast.Lambda,
-                    ast.Await,
-                    ast.Yield,
-                    ast.YieldFrom,
-                    ast.NamedExpr,
-                    ast.ListComp,
-                    ast.SetComp,
-                    ast.DictComp,
-                    ast.GeneratorExp,
-                ),
-            )
-            for child in ast.walk(node)
-        )

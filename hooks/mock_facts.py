@@ -4,20 +4,20 @@ Where the file imports, requests or uses a mock-object, fake-data or
 service-faking library, where it patches with one, where it monkeypatches
 code to a stub, and which of its functions are pytest fixtures. Names count
 for what they refer to (hooks.python_source), never for their spelling.
-Verdicts on fixtures are drawn from these facts in hooks.mock_fixtures.
+Verdicts on fixtures are drawn from these facts in hooks.mock_fixtures. In
+test code, the stand-ins the file writes itself (hooks.mock_stand_ins: its
+doubles, what it patches in by hand) join these findings.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from hooks.mock_doubles import always_raises, canned_class, worth_judging
+from hooks.mock_doubles import REAL_CLOCK
 from hooks.mock_rules import (
     DOUBLES_MODULE,
-    HAND_WRITTEN_DOUBLE,
     MOCK_OBJECT,
     MODULE_SCOPE,
     MONKEYPATCH_STUB,
@@ -30,6 +30,14 @@ from hooks.mock_rules import (
     doubles_module,
     is_project,
     library_of,
+)
+from hooks.mock_stand_ins import (
+    assigned_from_mock_methods,
+    hand_patches,
+    hand_written_doubles,
+    module_injections,
+    patched_in_definition,
+    transport_handlers,
 )
 from hooks.mock_values import (
     FUNCTIONS,
@@ -98,6 +106,8 @@ class LineFacts:
         )
         self._findings: dict[tuple[int, str], Finding] = {}
         self._patch_targets: list[str | None] = []
+        # Definitions of what is patched in: a class's own verdict wins over them.
+        self._stand_ins: list[Finding] = []
         root = _Scope(MODULE_SCOPE, None, values.names, frozenset({"monkeypatch"}))
         for statement in module.body:
             self._visit(statement, root)
@@ -108,7 +118,9 @@ class LineFacts:
                 else []
             )
             for double in [
-                *hand_patches(module, path, values, self.fixture_names),
+                *hand_patches(
+                    module, path, values, self.fixture_names, self._stand_ins
+                ),
                 *injections,
                 *(
                     transport_handlers(module, path, values)
@@ -116,11 +128,21 @@ class LineFacts:
                     else []
                 ),
                 *hand_written_doubles(module, path, values),
+                *self._stand_ins,
+                *assigned_from_mock_methods(module, path, self._mock_functions()),
             ]:
                 self._findings.setdefault((double.line, double.rule), double)
 
     def findings(self) -> list[Finding]:
         return list(self._findings.values())
+
+    def _mock_functions(self) -> frozenset[str]:
+        """The functions holding a use of a mock object (not an import)."""
+        return frozenset(
+            finding.function
+            for finding in self._findings.values()
+            if finding.rule == MOCK_OBJECT and not finding.enabler
+        )
 
     def _library(self, dotted: str) -> tuple[str, Library] | None:
         """The library DOTTED names, unless the project has a module of that
@@ -290,6 +312,8 @@ class LineFacts:
                 function=scope.qualname,
                 sets_data=callee.endswith(".patch.dict"),
             )
+            if self.test_code:
+                self._handed_to_a_patch(call, callee, shown, scope)
         elif (
             isinstance(call.func, ast.Attribute)
             and call.func.attr in ("setattr", "setitem")
@@ -300,6 +324,35 @@ class LineFacts:
             self._visit(child, scope)
         if patching:
             self._patch_targets.pop()
+
+    def _handed_to_a_patch(
+        self, call: ast.Call, callee: str, shown: str, scope: _Scope
+    ) -> None:
+        """A class or outer function of the file a mock's patch hands out in
+        place of the real one (`new=`, the value after the target) or of what
+        it returns (`return_value=`, `side_effect=`) is a stand-in where it is
+        defined."""
+        positional = 2 if callee.endswith(".patch.object") else 1
+        handed = [
+            (value, shown) for value in call.args[positional : positional + 1]
+        ] + [
+            (keyword.value, shown if keyword.arg == "new" else f"{shown}()")
+            for keyword in call.keywords
+            if keyword.arg in ("new", "return_value", "side_effect")
+        ]
+        for value, patched in handed:
+            definition = patched_in_definition(
+                value,
+                scope.function,
+                scope.qualname,
+                self.values,
+                self.path,
+                patched,
+                call.lineno,
+                only_if_idle=True,
+            )
+            if definition:
+                self._stand_ins.append(definition)
 
     def _patch_target(self, call: ast.Call, callee: str, scope: _Scope) -> str | None:
         arguments = [
@@ -343,14 +396,29 @@ class LineFacts:
         stub = self.values.stub(value, scope.function, attribute)
         if stub is None:
             return
+        definition = self.test_code and patched_in_definition(
+            value,
+            scope.function,
+            scope.qualname,
+            self.values,
+            self.path,
+            shown or "",
+            call.lineno,
+        )
+        if definition:
+            self._stand_ins.append(definition)
         self._patch_targets.append(target)
         self._add(
             call,
             MONKEYPATCH_STUB,
             f"`monkeypatch.setattr` replaces {self._describe(shown)} with {stub}",
-            "let the real code run on real inputs (files in tmp_path, a real "
-            "database, a real subprocess); to change configuration, set it "
-            "(monkeypatch.setenv, a config file in tmp_path)",
+            (
+                REAL_CLOCK
+                if "by hand before the real" in stub
+                else "let the real code run on real inputs (files in tmp_path, a "
+                "real database, a real subprocess); to change configuration, set "
+                "it (monkeypatch.setenv, a config file in tmp_path)"
+            ),
             function=scope.qualname,
         )
         self._patch_targets.pop()
@@ -445,350 +513,6 @@ def _is_monkeypatch(node: ast.expr, scope: _Scope) -> bool:
     if isinstance(node, ast.Name):
         return node.id in scope.monkeypatches
     return isinstance(node, ast.Attribute) and node.attr == "monkeypatch"
-
-
-def hand_written_doubles(
-    module: ast.Module, path: str, values: ModuleValues
-) -> list[Finding]:
-    """The classes of a test file that stand in for a real collaborator
-    (hooks.mock_doubles); a finding spans its whole class. Needs no mock
-    evidence in the file: a double is plain Python."""
-    raisers = frozenset(
-        name
-        for name, function in values.functions.items()
-        if always_raises(function.body)
-    )
-    found = []
-    module_names = values.names
-    decorated_by_hand = functools.cache(lambda: _decorated_by_hand(module))
-    for qualname, cls, names in _classes(
-        module.body, MODULE_SCOPE, lambda: module_names
-    ):
-        if not worth_judging(cls):
-            continue
-        double = canned_class(cls, names(), values.is_literal, raisers)
-        if double is not None and cls.name not in decorated_by_hand():
-            found.append(
-                Finding(
-                    path,
-                    cls.lineno,
-                    HAND_WRITTEN_DOUBLE,
-                    qualname,
-                    double.what,
-                    double.instead,
-                    end_line=cls.end_lineno or cls.lineno,
-                )
-            )
-    return found
-
-
-def _decorated_by_hand(module: ast.Module) -> frozenset[str]:
-    """Names of classes MODULE hands to a decorator by hand,
-    `attr.s(slots=True)(C)`: as decorated classes are, they are the subject
-    of the test, not a stand-in for a collaborator."""
-    return frozenset(
-        node.args[0].id
-        for node in ast.walk(module)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Call)
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Name)
-    )
-
-
-_TRANSPORT_DOUBLE = (
-    "a real local server the test starts (the app under test in a thread, or "
-    "http.server) serving committed responses, reached through a real transport"
-)
-
-
-def transport_handlers(
-    module: ast.Module, path: str, values: ModuleValues
-) -> list[Finding]:
-    """Functions and classes of a test file that answer requests in place of a
-    server: handed to a `MockTransport` (httpx's, or one like it), or
-    subclassing one. What they return is canned, whatever it is computed from."""
-    handed: set[str] = set()
-    subclasses = {
-        node.name
-        for node in ast.walk(module)
-        if isinstance(node, ast.ClassDef)
-        and any(_is_mock_transport(base, values) for base in node.bases)
-    }
-    scopes = [
-        module,
-        *(node for node in ast.walk(module) if isinstance(node, FUNCTIONS)),
-    ]
-    for scope in scopes:
-        # `app = App()` then `MockTransport(app)`, within one function.
-        made_by: dict[str, str] = {}
-        calls = []
-        for node in own_nodes(scope.body):
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name)
-            ):
-                made_by.update(
-                    (target.id, node.value.func.id)
-                    for target in node.targets
-                    if isinstance(target, ast.Name)
-                )
-            elif isinstance(node, ast.Call) and _is_mock_transport(node.func, values):
-                calls.append(node)
-        for call in calls:
-            for argument in [
-                *call.args[:1],
-                *(
-                    keyword.value
-                    for keyword in call.keywords
-                    if keyword.arg == "handler"
-                ),
-            ]:
-                if isinstance(argument, ast.Call):
-                    argument = argument.func
-                if isinstance(argument, ast.Name):
-                    handed.add(made_by.get(argument.id, argument.id))
-    found = []
-    for qualname, definition in _definitions(module.body, MODULE_SCOPE):
-        if definition.name in subclasses or definition.name in handed:
-            kind = "class" if isinstance(definition, ast.ClassDef) else "function"
-            found.append(
-                Finding(
-                    path,
-                    definition.lineno,
-                    HAND_WRITTEN_DOUBLE,
-                    qualname,
-                    f"{kind} `{definition.name}` answers requests with canned "
-                    "responses in place of a server (a MockTransport handler)",
-                    _TRANSPORT_DOUBLE,
-                    end_line=definition.end_lineno or definition.lineno,
-                )
-            )
-    return found
-
-
-_MODULE_INJECTION = (
-    "the real module installed in the test environment (a test dependency), or "
-    "pytest.importorskip when it is optional"
-)
-
-
-def module_injections(
-    module: ast.Module, path: str, values: ModuleValues
-) -> list[Finding]:
-    """Stand-in modules a test file puts into `sys.modules` (an assignment or
-    `monkeypatch.setitem(sys.modules, ...)`): any import of that name then gets
-    the stand-in instead of the real module."""
-    found = []
-    scopes: list[tuple[str, list[ast.stmt]]] = [(MODULE_SCOPE, module.body)]
-    scopes += [
-        (qualname, definition.body)
-        for qualname, definition in _definitions(module.body, MODULE_SCOPE)
-        if isinstance(definition, FUNCTIONS)
-    ]
-    for qualname, body in scopes:
-        for node in own_nodes(body):
-            injected = _injected_module(node, values)
-            if injected is not None:
-                found.append(
-                    Finding(
-                        path,
-                        node.lineno,
-                        HAND_WRITTEN_DOUBLE,
-                        qualname,
-                        f"puts a stand-in for {injected} into `sys.modules`",
-                        _MODULE_INJECTION,
-                        end_line=node.end_lineno or node.lineno,
-                    )
-                )
-    return found
-
-
-def hand_patches(
-    module: ast.Module,
-    path: str,
-    values: ModuleValues,
-    fixture_names: Iterable[str] = (),
-) -> list[Finding]:
-    """Code patched by plain assignment in a test function (`module.sleep =
-    noop`, `client.get = lambda url: response`): the same stub as through
-    monkeypatch.setattr, and nothing undoes it. A lambda handing back another
-    fixture of the file is judged by that fixture (it may be a mock object)."""
-    found = []
-    for qualname, function in _definitions(module.body, MODULE_SCOPE):
-        if not isinstance(function, FUNCTIONS):
-            continue
-        assignments = [
-            node for node in _statements(function.body) if isinstance(node, ast.Assign)
-        ]
-        candidates = [
-            (node, target, value)
-            for node in assignments
-            for target, value in _assigned_pairs(node)
-            if _patched_attribute(target, {"self", "cls"})
-            and isinstance(value, (ast.Lambda, ast.Name))
-        ]
-        if not candidates:
-            continue
-        # Patching a mock's attribute is part of the mock, not code patched.
-        mocks = _mock_variables(assignments, values)
-        other_fixtures = {
-            argument.arg
-            for argument in function.args.args
-            if argument.arg in fixture_names
-        }
-        for node, target, value in candidates:
-            if (
-                isinstance(value, ast.Lambda)
-                and isinstance(value.body, ast.Name)
-                and value.body.id in other_fixtures
-            ):
-                continue  # judged by that fixture
-            attribute = target.attr if isinstance(target, ast.Attribute) else None
-            stub = _patched_attribute(target, mocks) and values.stub(
-                value, function, attribute
-            )
-            if stub:
-                found.append(
-                    Finding(
-                        path,
-                        node.lineno,
-                        MONKEYPATCH_STUB,
-                        qualname,
-                        f"`{ast.unparse(target)} = ...` replaces code with {stub}",
-                        "let the real code run on real inputs; to change "
-                        "configuration, set it (monkeypatch.setenv, a config "
-                        "file in tmp_path)",
-                        end_line=node.end_lineno or node.lineno,
-                    )
-                )
-    return found
-
-
-def _mock_variables(assignments: list[ast.Assign], values: ModuleValues) -> set[str]:
-    """Names ASSIGNMENTS bind to an object a mock-object library makes."""
-    made = set()
-    for node in assignments:
-        if isinstance(node.value, ast.Call):
-            callee = values.resolve(node.value.func)
-            found = library_of(callee) if callee else None
-            if found and found[1].rule == MOCK_OBJECT:
-                made.update(
-                    target.id for target in node.targets if isinstance(target, ast.Name)
-                )
-    return made
-
-
-def _assigned_pairs(node: ast.Assign) -> Iterator[tuple[ast.expr, ast.expr]]:
-    """(target, value) for each name an assignment binds, `a, b = x, y` paired up."""
-    for target in node.targets:
-        if (
-            isinstance(target, ast.Tuple)
-            and isinstance(node.value, ast.Tuple)
-            and len(target.elts) == len(node.value.elts)
-        ):
-            yield from zip(target.elts, node.value.elts)
-        else:
-            yield target, node.value
-
-
-def _patched_attribute(target: ast.expr, receivers: set[str]) -> bool:
-    """An attribute of something other than the test's own object."""
-    if not isinstance(target, ast.Attribute):
-        return False
-    root = target.value
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    return isinstance(root, ast.Name) and root.id not in receivers
-
-
-def _injected_module(node: ast.AST, values: ModuleValues) -> str | None:
-    """What module NODE replaces in sys.modules, shown for the message."""
-    if isinstance(node, ast.Assign):
-        for target in node.targets:
-            if (
-                isinstance(target, ast.Subscript)
-                and values.resolve(target.value) == "sys.modules"
-            ):
-                name = constant_string(target.slice)
-                return f"`{name}`" if name else f"`{ast.unparse(target.slice)}`"
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "setitem"
-        and len(node.args) == 3
-        and values.resolve(node.args[0]) == "sys.modules"
-    ):
-        name = constant_string(node.args[1])
-        return f"`{name}`" if name else f"`{ast.unparse(node.args[1])}`"
-    return None
-
-
-def _is_mock_transport(node: ast.expr, values: ModuleValues) -> bool:
-    written = values.names.resolve_or_written(node) or ""
-    return written.rsplit(".", 1)[-1] == "MockTransport"
-
-
-def _definitions(
-    body: list[ast.stmt], qualname: str
-) -> Iterator[tuple[str, Function | ast.ClassDef]]:
-    """Every function and class BODY defines, at any depth, with its qualified name."""
-    for node in body:
-        if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
-            inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
-            yield inner, node
-            yield from _definitions(node.body, inner)
-        else:
-            for block in _blocks(node):
-                yield from _definitions(block, qualname)
-
-
-def _classes(
-    body: list[ast.stmt], qualname: str, names: Callable[[], Names]
-) -> Iterator[tuple[str, ast.ClassDef, Callable[[], Names]]]:
-    """Every class BODY defines, at any depth, with its qualified name and the
-    names in force where it is defined (worked out only when asked for: most
-    functions define no class). Statements only: no class hides in an
-    expression."""
-    for node in body:
-        if isinstance(node, (ast.ClassDef, *FUNCTIONS)):
-            inner = node.name if qualname == MODULE_SCOPE else f"{qualname}.{node.name}"
-        if isinstance(node, ast.ClassDef):
-            yield inner, node, names
-            yield from _classes(node.body, inner, names)
-        elif isinstance(node, FUNCTIONS):
-            yield from _classes(node.body, inner, _inner_names(names, node))
-        else:
-            for block in _blocks(node):
-                yield from _classes(block, qualname, names)
-
-
-def _inner_names(outer: Callable[[], Names], function: Function) -> Callable[[], Names]:
-    return functools.cache(lambda: outer().inner(function))
-
-
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of BODY and of the blocks nested in them, not looking
-    inside nested functions or classes: an assignment is never an expression."""
-    for statement in body:
-        yield statement
-        if not isinstance(statement, (ast.ClassDef, *FUNCTIONS)):
-            for block in _blocks(statement):
-                yield from _statements(block)
-
-
-def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
-    """The statement lists nested in a compound statement (if, for, with, try, match)."""
-    for field in ("body", "orelse", "finalbody"):
-        block = getattr(statement, field, None)
-        if isinstance(block, list):
-            yield block
-    for inner in (
-        *getattr(statement, "handlers", ()),
-        *getattr(statement, "cases", ()),
-    ):
-        yield inner.body
 
 
 def _qualify(scope: _Scope, name: str) -> str:

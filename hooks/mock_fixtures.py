@@ -20,6 +20,10 @@ from hooks.python_source import own_nodes
 # Calls that return a copy of their one argument: the data is the argument's.
 _COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy"})
 _HELPER_DEPTH = 3
+_REAL_RECORDS = (
+    "objects the project's own code builds, or records loaded from a committed "
+    "data file (tests/data/...)"
+)
 # unittest's and pytest's per-class set-up methods.
 _SET_UPS = frozenset(
     {"setUp", "setUpClass", "asyncSetUp", "setup_method", "setup_class", "setup"}
@@ -54,6 +58,41 @@ class _Fixtures:
         ]
         if self.test_code:
             verdicts += self._set_up_verdicts()
+            verdicts += self._record_helper_verdicts()
+        return verdicts
+
+    def _record_helper_verdicts(self) -> list[FixtureVerdict]:
+        """Helpers of the file that hand tests literal records of a record
+        type (`User = namedtuple(...)`, then `[User("john", True), ...]` or
+        `map(User, ["foo", "bar"])`), as a fixture returning them would:
+        the helper is given to a call (a decorator feeding a test, a render
+        call) by name or by its result. One only defined is not judged."""
+        verdicts = []
+        handed: frozenset[str] | None = None
+        # Not self.functions: a file may define a helper twice, each used.
+        for function in self.values.module.body:
+            if not isinstance(function, FUNCTIONS) or (
+                function.name in self.fixture_names
+            ):
+                continue
+            name = function.name
+            found = literal_records_of_a_record_type(function, self.values)
+            if found and handed is None:
+                handed = _handed_names(self.values.module)
+            if found and name in handed:
+                what, line = found
+                verdicts.append(
+                    FixtureVerdict(
+                        name,
+                        name,
+                        function.lineno,
+                        function.lineno,
+                        f"{what} (line {line}) to the tests it is given to",
+                        line,
+                        instead=_REAL_RECORDS,
+                        kind="helper",
+                    )
+                )
         return verdicts
 
     def _set_up_verdicts(self) -> list[FixtureVerdict]:
@@ -351,3 +390,78 @@ def _fixture_name(function: Function) -> str:
                 if name:
                     return name
     return function.name
+
+
+_RECORD_TYPE_MAKERS = frozenset(
+    {"collections.namedtuple", "typing.NamedTuple", "namedtuple"}
+)
+
+
+def literal_records_of_a_record_type(
+    function: Function, values: ModuleValues
+) -> tuple[str, int] | None:
+    """(what, line) when FUNCTION returns literal records of a record type it
+    defines: two or more calls of it with literal arguments (records nested
+    in records count), or `map(RecordType, [literals])`."""
+    record_types = {
+        target.id
+        for node in own_nodes(function.body)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and values.names.resolve_or_written(node.value.func) in _RECORD_TYPE_MAKERS
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    if not record_types:
+        return None
+
+    def is_record(node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in record_types
+            and all(
+                values.is_literal(argument) or is_record(argument)
+                for argument in [*node.args, *(k.value for k in node.keywords)]
+            )
+        )
+
+    for node in own_nodes(function.body):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        returned = node.value
+        if isinstance(returned, (ast.List, ast.Tuple)) and len(returned.elts) >= 2:
+            if all(is_record(element) for element in returned.elts):
+                kind = type(returned).__name__.lower()
+                return (
+                    f"hands a literal {kind} of {len(returned.elts)} placeholder "
+                    "records",
+                    node.lineno,
+                )
+        if (
+            isinstance(returned, ast.Call)
+            and values.resolve(returned.func) is None
+            and isinstance(returned.func, ast.Name)
+            and returned.func.id == "map"
+            and len(returned.args) == 2
+            and isinstance(returned.args[0], ast.Name)
+            and returned.args[0].id in record_types
+            and values.is_literal(returned.args[1])
+        ):
+            return "hands placeholder records mapped from a literal list", node.lineno
+    return None
+
+
+def _handed_names(module: ast.Module) -> frozenset[str]:
+    """Names given to a call as an argument, themselves or called:
+    `mark_dualiter("users", make_users)`, `render(users=make_users())`."""
+    handed = set()
+    for node in ast.walk(module):
+        if not isinstance(node, ast.Call):
+            continue
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            if isinstance(argument, ast.Call) and not argument.args:
+                argument = argument.func
+            if isinstance(argument, ast.Name):
+                handed.add(argument.id)
+    return frozenset(handed)

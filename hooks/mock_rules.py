@@ -190,6 +190,8 @@ class FixtureVerdict:
     # What to use instead, when the evidence names it better than the fixture's name.
     instead: str | None = None
     patch_targets: tuple[str | None, ...] = ()
+    # What the message calls it: a helper handing data to tests is no fixture.
+    kind: str = "fixture"
 
 
 def library_of(dotted: str) -> tuple[str, Library] | None:

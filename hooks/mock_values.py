@@ -43,6 +43,7 @@ class ModuleValues:
     """One module's functions, classes and constants, and what its values are."""
 
     def __init__(self, module: ast.Module, project_modules: frozenset[str]) -> None:
+        self.module = module
         self.names = module_names(module)
         self.project_modules = project_modules
         self.functions = {
@@ -115,13 +116,43 @@ class ModuleValues:
                             f"`{value.id}`, which raises in place of the real "
                             f"`{attribute}` on some calls"
                         )
+                    clock = _advanced_hand_clock(definition, function)
+                    if clock:
+                        return (
+                            f"`{value.id}`, which advances `{clock}` by hand before "
+                            f"the real `{attribute}` (a clock a lambda patched in "
+                            "reads)"
+                        )
                 elif not _calls_anything(definition):
                     return (
                         f"`{value.id}`, which calls nothing: it does none of the "
                         f"real `{attribute}`'s work"
                     )
             return None
+        if isinstance(value, ast.Attribute) and self._opened_by(value.value, function):
+            return (
+                f"`{ast.unparse(value)}`, a method of a file the test opened: the "
+                "file's content in place of the real code's work"
+            )
         return self.stand_in(value, function)
+
+    def _opened_by(self, node: ast.expr, function: Function | None) -> bool:
+        """NODE is a name FUNCTION binds to `open(...)` (the builtin)."""
+        if function is None or not isinstance(node, ast.Name):
+            return False
+        if self.names.lookup("open") != "open":
+            return False
+        return any(
+            isinstance(statement, ast.Assign)
+            and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Name)
+            and statement.value.func.id == "open"
+            and any(
+                isinstance(target, ast.Name) and target.id == node.id
+                for target in statement.targets
+            )
+            for statement in own_nodes(function.body)
+        )
 
     def _calls_original(
         self, replacement: Function, function: Function | None, attribute: str
@@ -174,6 +205,18 @@ class ModuleValues:
                 return f"an instance of the stand-in class `{value.func.id}`"
         return None
 
+    def does_no_work(self, definition: Function | ast.ClassDef) -> bool:
+        """A function that only returns fixed values or raises; a class that
+        is a stub or a double, or has no method but `__init__` (an exception
+        or marker type standing in for another)."""
+        if isinstance(definition, ast.ClassDef):
+            return (
+                not _has_methods(definition)
+                or self._is_stub_class(definition)
+                or self._is_double(definition)
+            )
+        return self._is_stub_function(definition)
+
     def _is_stub_function(self, function: Function) -> bool:
         body = _without_docstring(function.body)
         return bool(body) and all(self._is_stub_statement(node) for node in body)
@@ -204,7 +247,10 @@ class ModuleValues:
             for name, function in self.functions.items()
             if always_raises(function.body)
         )
-        return canned_class(cls, self.names, self.is_literal, raisers) is not None
+        return (
+            canned_class(cls, self.names, self.is_literal, raisers, patched_in=True)
+            is not None
+        )
 
     def _is_stub_class(self, cls: ast.ClassDef) -> bool:
         members = [
@@ -290,6 +336,8 @@ class ModuleValues:
         """What literal records NODE is, or None when it is not literal records."""
         if isinstance(node, ast.Call) and self.is_json_text(node):
             return "returns placeholder records parsed from a JSON string literal"
+        if isinstance(node, ast.Dict) and self._literal_but_one_offset(node, names):
+            return "returns a literal dict of placeholder values"
         if not self.is_literal(node, names):
             return None
         if isinstance(node, ast.Dict) and node.keys:
@@ -309,6 +357,22 @@ class ModuleValues:
                 return f"returns a literal {kind} of {len(node.elts)} placeholder {records}"
         return None
 
+    def _literal_but_one_offset(self, node: ast.Dict, names: frozenset[str]) -> bool:
+        """A dict of literals but for one value offset from a name by a number
+        (`"expires_at": fake_time + 3600`, a token's expiry): the record is
+        still written out by hand. Three literal values at least, so that a
+        pair of settings around a computed one stays configuration."""
+        if not all(
+            key is not None and self.is_literal(key, names) for key in node.keys
+        ):
+            return False
+        computed = [value for value in node.values if not self.is_literal(value, names)]
+        return (
+            len(computed) == 1
+            and len(node.values) - 1 >= 3
+            and _offset_from_a_name(computed[0])
+        )
+
     def is_json_text(self, call: ast.Call) -> bool:
         callee = self.resolve(call.func)
         text = constant_string(call.args[0]) if call.args else None
@@ -319,6 +383,19 @@ def constant_string(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
+
+
+def _offset_from_a_name(node: ast.expr) -> bool:
+    """`name + 3600`, `3600 + name`, `name - 60`."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+        return False
+    sides = (node.left, node.right)
+    return any(isinstance(side, ast.Name) for side in sides) and any(
+        isinstance(side, ast.Constant)
+        and isinstance(side.value, (int, float))
+        and not isinstance(side.value, bool)
+        for side in sides
+    )
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -341,6 +418,45 @@ def _injects_failures(function: Function) -> bool:
         if not (isinstance(raised, ast.Name) and raised.id in _HIDES_A_MODULE):
             return True
     return False
+
+
+def _advanced_hand_clock(
+    replacement: Function, function: Function | None
+) -> str | None:
+    """The name REPLACEMENT writes (`clock[0] += 2`) that a lambda FUNCTION
+    patches in reads (`monkeypatch.setattr(..., "time", lambda: clock[0])`):
+    time made by hand, the real call only wrapped around it."""
+    if function is None:
+        return None
+    read_by_patched_lambdas = {
+        node.id
+        for call in own_nodes(function.body)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "setattr"
+        and call.args
+        and isinstance(call.args[-1], ast.Lambda)
+        and _does_no_work(call.args[-1].body)
+        for node in ast.walk(call.args[-1].body)
+        if isinstance(node, ast.Name)
+    }
+    for node in own_nodes(replacement.body):
+        targets = (
+            [node.target]
+            if isinstance(node, ast.AugAssign)
+            else node.targets if isinstance(node, ast.Assign) else []
+        )
+        for target in targets:
+            root = target
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            if (
+                root is not target
+                and isinstance(root, ast.Name)
+                and root.id in read_by_patched_lambdas
+            ):
+                return root.id
+    return None
 
 
 def _calls_anything(function: Function) -> bool:

@@ -920,14 +920,16 @@ def test_code_patched_by_plain_assignment_is_a_stub_unless_it_hands_back_a_fixtu
     code, output = run(capsys)
 
     assert code == 1
-    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:3]]
     assert found == [
+        "tests/test_worker.py:6: hand-written-double: function `noop` stands in for "
+        "`worker.sleep`: the test patches it in at line 17",
         "tests/test_worker.py:15: fabricated-fixture: fixture `sleepless` patches code "
         "with a stub returning literals (line 17)",
         "tests/test_worker.py:17: monkeypatch-stub: `worker.sleep = ...` replaces code "
         "with the stub `noop`, which only returns fixed values or raises",
     ]
-    assert "forbid-mock-data: 2 finding(s)" in output
+    assert "forbid-mock-data: 3 finding(s)" in output
 
 
 def test_a_set_up_handing_literal_records_to_the_code_is_fabricated(repo, capsys):
@@ -1114,3 +1116,670 @@ def test_a_stub_returning_a_literals_own_method_call_is_a_stub(repo, capsys):
         "only returns fixed values or raises"
     )
     assert "server_nonce" not in output
+
+
+KEYRING_TEST = """\
+from app import auth
+
+
+def test_keyring(monkeypatch):
+    class MockKeyring:
+        @staticmethod
+        def get_credential(system, user):
+            return auth.Credential("real_user", f"{user}@{system} pa55word")
+
+        @staticmethod
+        def get_password(system, user):
+            credential = MockKeyring.get_credential(system, user)
+            if user != credential.username:
+                raise RuntimeError("unexpected username")
+            return credential.password
+
+    monkeypatch.setattr(auth, "keyring", MockKeyring)
+"""
+
+
+def test_a_double_building_project_records_from_its_arguments_is_a_double(repo, capsys):
+    stage({"tests/test_auth.py": KEYRING_TEST, "app/auth.py": "keyring = None\n"})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_auth.py:5: hand-written-double: class `MockKeyring` is a "
+        "hand-written double: its methods (`get_credential`, `get_password`) only "
+        "return canned values" in output
+    )
+    assert "tests/test_auth.py:17: monkeypatch-stub:" in output
+
+
+def test_a_class_asking_the_project_for_its_values_is_not_a_double(repo, capsys):
+    real = KEYRING_TEST.replace(
+        'auth.Credential("real_user", f"{user}@{system} pa55word")',
+        "auth.lookup(system, user)",
+    )
+    stage({"tests/test_auth.py": real, "app/auth.py": "keyring = None\n"})
+
+    assert run(capsys) == (0, "")
+
+
+SLEEPLESS_CONFTEST = """\
+import pytest
+
+
+def noop(*args, **kwargs):
+    pass
+
+
+@pytest.fixture
+def sleepless(request):
+    module = request.node.get_closest_marker("patched_module").args[0]
+    old_sleep, module.sleep = module.sleep, noop
+    yield
+    module.sleep = old_sleep
+"""
+
+
+def test_the_stub_a_fixture_patches_in_is_a_double_where_it_is_defined(repo, capsys):
+    stage({"tests/conftest.py": SLEEPLESS_CONFTEST})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].startswith(
+        "tests/conftest.py:4: hand-written-double: function `noop` stands in for "
+        "`module.sleep`: the test patches it in at line 11; use instead: the real "
+        "`sleep`"
+    )
+
+
+def test_a_function_the_file_never_patches_in_is_not_a_double(repo, capsys):
+    stage({"tests/conftest.py": SLEEPLESS_CONFTEST.replace(", noop", ", 0.01")})
+
+    assert run(capsys) == (0, "")
+
+
+DELIVERED_STATE_TEST = """\
+from app.queue import QoS
+
+
+def test_restore(monkeypatch):
+    qos = QoS()
+
+    class State(dict):
+        restored = False
+
+    qos._delivered = State({1: 1})
+    monkeypatch.setenv("MODE", "test")
+    qos.restore_unacked_once()
+"""
+
+
+def test_an_instance_of_literal_data_assigned_onto_the_code_is_a_double(repo, capsys):
+    stage(
+        {
+            "tests/test_qos.py": DELIVERED_STATE_TEST,
+            "app/queue.py": "class QoS:\n    pass\n",
+        }
+    )
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "tests/test_qos.py:7: hand-written-double: class `State` stands in for " in (
+        output
+    )
+    assert (
+        "tests/test_qos.py:10: monkeypatch-stub: `qos._delivered = ...` replaces code "
+        "with an instance of the stand-in class `State`" in output
+    )
+
+
+def test_an_empty_instance_the_test_stores_is_not_a_double(repo, capsys):
+    stored = DELIVERED_STATE_TEST.replace("State({1: 1})", "State()")
+    stage({"tests/test_qos.py": stored, "app/queue.py": "class QoS:\n    pass\n"})
+
+    assert run(capsys) == (0, "")
+
+
+FAKE_DATE_TEST = """\
+import pytest
+
+from app import humanize
+
+
+class FakeDate:
+    def __init__(self, year, month, day):
+        self.year, self.month, self.day = year, month, day
+
+    def __str__(self):
+        return f"{self.year}-{self.month}-{self.day}"
+
+
+OVERFLOW = FakeDate(120390192341, 2, 2)
+
+
+@pytest.mark.parametrize("value", [OVERFLOW])
+def test_naturalday(value):
+    assert humanize.naturalday(value) == str(value)
+"""
+
+
+def test_an_attribute_bag_of_a_dates_attributes_and_its_instances_are_doubles(
+    repo, capsys
+):
+    stage({"tests/test_time.py": FAKE_DATE_TEST + SETS_ENV, "app/humanize.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_time.py:6: hand-written-double: class `FakeDate` is a "
+        "hand-written double: a bag of the attributes of `datetime.date` (`day`, "
+        "`month`, `year`), a stand-in for one",
+        "tests/test_time.py:14: hand-written-double: `OVERFLOW` is an instance of "
+        "the hand-written double `FakeDate` (line 6)",
+    ]
+    assert "use instead: a real `datetime.date`" in output
+
+
+def test_a_value_object_of_other_attributes_is_test_input(repo, capsys):
+    value_object = FAKE_DATE_TEST.replace(
+        "self.year, self.month, self.day = year, month, day",
+        "self.value1, self.value2, self.value3 = year, month, day",
+    ).replace('f"{self.year}-{self.month}-{self.day}"', 'f"({self.value1})"')
+    stage({"tests/test_time.py": value_object + SETS_ENV, "app/humanize.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+TOKEN_SET_UP_TEST = """\
+import time
+
+import pytest
+
+from app import auth
+
+fake_time = time.time()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return tmp_path
+
+
+class TestSession:
+    def setUp(self):
+        self.token = {
+            "token_type": "Bearer",
+            "access_token": "asdfoiw37850234lkjsdfsdf",
+            "refresh_token": "sldvafkjw34509s8dfsdf",
+            "expires_at": fake_time + 3600,
+        }
+
+    def test_refresh(self):
+        assert auth.refresh(token=self.token)
+"""
+
+
+def test_a_literal_token_with_one_expiry_computed_is_literal_records(repo, capsys):
+    stage({"tests/test_session.py": TOKEN_SET_UP_TEST, "app/auth.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_session.py:16: fabricated-fixture: fixture `setUp` sets "
+        "`self.token` to a literal dict of placeholder values (line 17)"
+    )
+
+
+def test_settings_around_one_computed_value_are_configuration(repo, capsys):
+    settings = TOKEN_SET_UP_TEST.replace(
+        '            "refresh_token": "sldvafkjw34509s8dfsdf",\n', ""
+    ).replace('            "token_type": "Bearer",\n', "")
+    stage({"tests/test_session.py": settings, "app/auth.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+RECORD_HELPER_TEST = """\
+from collections import namedtuple
+
+import pytest
+
+from app import templates
+
+
+def make_users():
+    User = namedtuple("User", "name,is_active")
+    return [
+        User("john", True),
+        User("jane", True),
+    ]
+
+
+@pytest.fixture
+def env():
+    return templates.Environment()
+
+
+def test_select(env):
+    assert env.render(users=make_users()) == "john|jane"
+"""
+
+
+def test_a_helper_handing_tests_literal_named_tuples_is_literal_records(repo, capsys):
+    stage({"tests/test_filters.py": RECORD_HELPER_TEST, "app/templates.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_filters.py:8: fabricated-fixture: helper `make_users` hands a "
+        "literal list of 2 placeholder records (line 10) to the tests it is given "
+        "to; use instead: objects the project's own code builds, or records loaded "
+        "from a committed data file (tests/data/...)"
+    )
+
+
+def test_named_tuples_a_test_only_compares_with_are_expected_values(repo, capsys):
+    compared = RECORD_HELPER_TEST.replace(
+        'env.render(users=make_users()) == "john|jane"',
+        "env.users() == make_users()",
+    )
+    stage({"tests/test_filters.py": compared, "app/templates.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+HAND_CLOCK_TEST = """\
+from app import connection
+
+
+def test_retries_stop_at_the_timeout(monkeypatch):
+    conn = connection.Connection()
+    clock = [0]
+    establish = conn.establish
+
+    def connect():
+        clock[0] += 2
+        return establish()
+
+    monkeypatch.setattr(conn, "establish", connect)
+    monkeypatch.setattr("app.connection.time", lambda: clock[0])
+    conn.autoretry()
+"""
+
+
+def test_a_wrapper_advancing_a_hand_made_clock_is_a_stub(repo, capsys):
+    stage({"tests/test_retry.py": HAND_CLOCK_TEST, "app/connection.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_retry.py:13: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "`conn.establish` with `connect`, which advances `clock` by hand before the "
+        "real `establish` (a clock a lambda patched in reads); use instead: the real "
+        "clock (time.monotonic) driven through the code's own injection point (a "
+        "timeout or clock argument it takes)"
+    )
+
+
+def test_a_wrapper_counting_calls_and_delegating_observes(repo, capsys):
+    counting = HAND_CLOCK_TEST.replace("clock = [0]", "attempts = [0]").replace(
+        "clock[0] += 2", "attempts[0] += 1"
+    )
+    stage({"tests/test_retry.py": counting, "app/connection.py": ""})
+
+    code, output = run(capsys)
+
+    assert "`conn.establish`" not in output
+    assert "app.connection.time" in output
+
+
+FILE_METHOD_TEST = """\
+from app import package
+
+
+def test_metadata_is_flattened(monkeypatch):
+    metadata = open("tests/fixtures/everything.metadata")
+    monkeypatch.setattr(package.Wheel, "read", metadata.read)
+    assert package.PackageFile.from_filename("tests/fixtures/app.whl").metadata
+"""
+
+
+def test_a_method_of_a_file_the_test_opened_patched_in_is_a_stub(repo, capsys):
+    stage({"tests/test_package.py": FILE_METHOD_TEST, "app/package.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0].split("; use instead")[0] == (
+        "tests/test_package.py:6: monkeypatch-stub: `monkeypatch.setattr` replaces "
+        "the project's own `app.package.Wheel.read` with `metadata.read`, a method "
+        "of a file the test opened: the file's content in place of the real code's "
+        "work"
+    )
+
+
+def test_a_method_of_a_real_object_of_the_project_patched_in_passes(repo, capsys):
+    real = FILE_METHOD_TEST.replace(
+        'open("tests/fixtures/everything.metadata")',
+        'package.Wheel("tests/fixtures/other.whl")',
+    )
+    stage({"tests/test_package.py": real, "app/package.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+CONSUMER_TEST = """\
+from app import messaging
+
+
+class MockConsumer:
+    consumers = set()
+
+    def __init__(self, channel, queues=None, callbacks=None):
+        self.channel = channel
+        self.callbacks = callbacks
+
+    def __enter__(self):
+        self.consumers.add(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.consumers.discard(self)
+
+
+def test_itermessages(monkeypatch):
+    conn = messaging.Connection()
+    conn.Consumer = MockConsumer
+    monkeypatch.setenv("MODE", "test")
+    assert list(messaging.itermessages(conn, "q", limit=1))
+"""
+
+
+def test_a_context_manager_registering_itself_patched_in_is_a_double(repo, capsys):
+    stage({"tests/test_common.py": CONSUMER_TEST, "app/messaging.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    found = [line.split("; use instead")[0] for line in output.splitlines()[:2]]
+    assert found == [
+        "tests/test_common.py:4: hand-written-double: class `MockConsumer` stands in "
+        "for `conn.Consumer`: the test patches it in at line 21",
+        "tests/test_common.py:21: monkeypatch-stub: `conn.Consumer = ...` replaces "
+        "code with the stand-in class `MockConsumer`",
+    ]
+
+
+def test_a_context_manager_handed_to_the_code_as_its_subject_passes(repo, capsys):
+    subject = CONSUMER_TEST.replace("    conn.Consumer = MockConsumer\n", "").replace(
+        'messaging.itermessages(conn, "q", limit=1)',
+        "messaging.proxy(MockConsumer(conn))",
+    )
+    stage({"tests/test_common.py": subject, "app/messaging.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+CONNECTION_TEST = """\
+from app import messaging
+
+
+class test_itermessages:
+    class MockConnection:
+        callbacks = []
+        should_time_out = False
+
+        def drain_events(self, **kwargs):
+            if self.should_time_out:
+                raise TimeoutError()
+            for callback in self.callbacks:
+                callback("body", "message")
+
+    def test_default(self, monkeypatch):
+        monkeypatch.setenv("MODE", "test")
+        assert next(messaging.itermessages(self.MockConnection(), "q"))
+"""
+
+
+def test_a_class_handing_canned_messages_to_its_callbacks_is_a_double(repo, capsys):
+    stage({"tests/test_common.py": CONNECTION_TEST, "app/messaging.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_common.py:5: hand-written-double: class `MockConnection` is a "
+        "hand-written double: its methods (`drain_events`) only hand canned values "
+        "to the callbacks they hold; use instead: a real connection: a broker the "
+        "test starts, or the messaging library's own in-memory transport"
+    )
+
+
+def test_a_class_handing_its_callbacks_what_the_project_makes_passes(repo, capsys):
+    real = CONNECTION_TEST.replace(
+        'callback("body", "message")', "callback(messaging.receive())"
+    )
+    stage({"tests/test_common.py": real, "app/messaging.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+CACHING_LOADER_TEST = """\
+from app import loaders
+
+
+class TestLoaders:
+    def test_caching(self, monkeypatch):
+        changed = False
+
+        class TestLoader(loaders.BaseLoader):
+            def get_source(self, environment, template):
+                return "foo", None, lambda: not changed
+
+        monkeypatch.setenv("MODE", "test")
+        env = loaders.Environment(loader=TestLoader())
+        assert env.get_template("a") is env.get_template("a")
+"""
+
+
+def test_a_subclass_answering_through_a_flag_the_test_sets_is_a_double(repo, capsys):
+    stage({"tests/test_loader.py": CACHING_LOADER_TEST, "app/loaders.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.splitlines()[0] == (
+        "tests/test_loader.py:8: hand-written-double: class `TestLoader` is a "
+        "hand-written double: its methods (`get_source`) only return canned values "
+        "(through a closure over the test's `changed`, set by hand); use instead: "
+        "the project's own loader over files the test writes in tmp_path"
+    )
+
+
+def test_a_subclass_answering_through_a_closure_that_works_passes(repo, capsys):
+    working = CACHING_LOADER_TEST.replace(
+        "lambda: not changed", "lambda: loaders.uptodate(template)"
+    )
+    stage({"tests/test_loader.py": working, "app/loaders.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_test_named_class_a_test_defines_is_judged_by_what_it_does(repo, capsys):
+    source = (
+        "def test_resolve(monkeypatch):\n"
+        "    class TestResolver:\n"
+        "        def resolve(self, name):\n"
+        "            return '127.0.0.1'\n\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_dns.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert output.startswith(
+        "tests/test_dns.py:2: hand-written-double: class `TestResolver` is a "
+        "hand-written double: its methods (`resolve`) only return canned values"
+    )
+
+
+GEVENT_ERROR_TEST = """\
+from unittest.mock import patch
+
+from app.common import ignore_errors
+
+
+def test_ignore_errors_catches_the_gevent_error():
+    class _ConcurrentObjectUseError(Exception):
+        pass
+
+    with patch(
+        "app.common.get_gevent_error", return_value=_ConcurrentObjectUseError
+    ):
+        with ignore_errors():
+            raise _ConcurrentObjectUseError()
+"""
+
+
+def test_a_class_a_mock_patch_hands_out_is_a_stand_in_where_it_is_defined(repo, capsys):
+    stage({"tests/test_common.py": GEVENT_ERROR_TEST, "app/common.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_common.py:7: hand-written-double: class "
+        "`_ConcurrentObjectUseError` stands in for `app.common.get_gevent_error()`: "
+        "the test patches it in at line 10; use instead: the real "
+        "`get_gevent_error()`: install what it needs as a test dependency"
+    ) in output
+
+
+def test_a_class_the_test_only_raises_beside_a_patch_is_not_a_stand_in(repo, capsys):
+    raised = GEVENT_ERROR_TEST.replace(
+        "return_value=_ConcurrentObjectUseError", "return_value=None"
+    )
+    stage({"tests/test_common.py": raised, "app/common.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
+
+
+SEND_HELPER_TEST = """\
+import unittest
+from unittest import mock
+
+from app.session import OAuth1Session
+
+
+class OAuth1SessionTest(unittest.TestCase):
+    def fake_body(self, body, status_code=200):
+        def fake_send(request, **kwargs):
+            response = mock.MagicMock()
+            response.text = body
+            return response
+
+        return fake_send
+
+    def test_fetch_token_invalid_response(self):
+        auth = OAuth1Session("foo")
+        auth.send = self.fake_body("not valid urlencoded response!")
+        with self.assertRaises(ValueError):
+            auth.fetch_request_token("https://example.com/token")
+"""
+
+
+def test_assigning_what_a_mock_making_method_returns_is_a_mock_object(repo, capsys):
+    stage({"tests/test_session.py": SEND_HELPER_TEST, "app/session.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert (
+        "tests/test_session.py:18: mock-object: `auth.send = ...` patches in what "
+        "`self.fake_body` makes with a mock; use instead: the real object"
+    ) in output
+
+
+def test_assigning_what_a_method_without_mocks_returns_is_not_a_mock(repo, capsys):
+    real = SEND_HELPER_TEST.replace(
+        "response = mock.MagicMock()", "response = request.session.send(request)"
+    )
+    stage({"tests/test_session.py": real, "app/session.py": ""})
+
+    code, output = run(capsys)
+
+    assert "`auth.send = ...`" not in output
+
+
+def test_a_decorated_class_a_mock_patch_hands_out_is_the_subject_not_a_stand_in(
+    repo, capsys
+):
+    source = (
+        "import pickle\n"
+        "from unittest import mock\n\n"
+        "import attr\n\n\n"
+        "def test_unpickle_after_attribute_removed():\n"
+        "    pickled = pickle.dumps(A(1, 2))\n\n"
+        "    @attr.s(slots=True)\n"
+        "    class NEW_A:\n"
+        "        x = attr.ib()\n\n"
+        "    with mock.patch(f'{__name__}.A', NEW_A):\n"
+        "        assert pickle.loads(pickled).x == 1\n"
+    )
+    stage({"tests/test_slots.py": source})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
+
+
+def test_an_instance_of_the_tests_own_model_set_as_a_relationship_is_data(repo, capsys):
+    source = (
+        "from app.orm import relationship\n\n\n"
+        "def test_proxy(monkeypatch):\n"
+        "    class Child:\n"
+        "        def __init__(self, foo):\n"
+        "            self.foo = foo\n\n"
+        "    class Parent:\n"
+        "        children = relationship(Child)\n\n"
+        "    p1 = Parent()\n"
+        "    p1.child = Child(foo='x')\n"
+        "    monkeypatch.setenv('MODE', 'test')\n"
+    )
+    stage({"tests/test_proxy.py": source, "app/orm.py": ""})
+
+    assert run(capsys) == (0, "")
+
+
+def test_a_working_subclass_a_mock_patch_hands_out_is_judged_at_the_patch(repo, capsys):
+    source = (
+        "from unittest.mock import patch\n\n"
+        "from app import default\n\n\n"
+        "def test_fetch_strategy(engine):\n"
+        "    class ExcCtx(default.DefaultExecutionContext):\n"
+        "        def post_exec(self):\n"
+        "            self.strategy = default.BufferedStrategy(self.cursor)\n\n"
+        "    with patch.object(engine.dialect, 'execution_ctx_cls', ExcCtx):\n"
+        "        engine.execute('select 1')\n"
+    )
+    stage({"tests/test_results.py": source, "app/default.py": ""})
+
+    code, output = run(capsys)
+
+    assert code == 1
+    assert "mock-object" in output
+    assert "hand-written-double" not in output
