@@ -18,6 +18,8 @@ reason="why"` on the line, or a boundary declared in
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +41,17 @@ GUIDELINE = (
 )
 # Larger files are generated, not written: reading them costs more than it finds.
 MAX_FILE_BYTES = 1_000_000
+# From this many Python files on (a whole tree), they are analysed in worker
+# processes, one per core.
+PARALLEL_THRESHOLD = 64
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A Python file that could not be analysed: where, if known, and why."""
+
+    line: int | None
+    reason: str
 
 
 @dataclass
@@ -120,43 +133,97 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
                 findings=[data_file] if data_file else []
             )
             result.checked_paths.add(change.path)
-    for path, source in change_set.read_after(python_changes).items():
-        if len(source) > MAX_FILE_BYTES:
+    sources = change_set.read_after(python_changes)
+    outcomes = analyse_files(
+        {
+            path: source
+            for path, source in sources.items()
+            if len(source) <= MAX_FILE_BYTES
+        },
+        config,
+        own_modules,
+        allowed,
+    )
+    for path, source in sources.items():
+        outcome = outcomes.get(path)
+        if outcome is None:
             result.notes.append(
                 f"{path}: note: not checked for mock data: {len(source)} bytes is more "
                 f"than {MAX_FILE_BYTES}, the size of generated code, not written code"
             )
-            continue
-        try:
-            if config.is_test_file(path) and not mock_detection.may_contain_mock_data(
-                source
-            ):
-                # analyse() skips such a file unparsed; a test file must parse.
-                parse(path, source)
-            result.reports[path] = mock_detection.analyse(
-                source,
-                path,
-                project_modules=own_modules,
-                allowed_target=lambda target: _reason_for(target, allowed),
-                test_code=config.is_test_file(path),
+        elif isinstance(outcome, FileReport):
+            result.reports[path] = outcome
+            result.checked_paths.add(path)
+        elif config.is_test_file(path):
+            result.errors.append(
+                (
+                    path,
+                    outcome.line,
+                    f"cannot check this test file for mock data: {outcome.reason}",
+                )
             )
-        except NotPython as error:
-            where = f"{path}:{error.line}" if error.line else path
-            if config.is_test_file(path):
-                result.errors.append(
-                    (
-                        path,
-                        error.line,
-                        f"cannot check this test file for mock data: {error.reason}",
-                    )
-                )
-            else:
-                result.notes.append(
-                    f"{where}: note: not checked for mock data: {error.reason}"
-                )
-            continue
-        result.checked_paths.add(path)
+        else:
+            where = f"{path}:{outcome.line}" if outcome.line else path
+            result.notes.append(
+                f"{where}: note: not checked for mock data: {outcome.reason}"
+            )
     return result
+
+
+def analyse_files(
+    sources: Mapping[str, bytes],
+    config: Config,
+    own_modules: frozenset[str],
+    allowed: Sequence[AllowedPatch],
+) -> dict[str, FileReport | Unreadable]:
+    """Path -> what its source holds, for every Python file of SOURCES; in
+    worker processes when there is a tree of them."""
+    analyse = functools.partial(
+        analyse_file, project_modules=own_modules, allowed=allowed
+    )
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(sources) < PARALLEL_THRESHOLD:
+        return {
+            path: analyse(path, source, config.is_test_file(path))
+            for path, source in sources.items()
+        }
+    # Largest first, a few files per task: the workers finish at about the same time.
+    largest_first = sorted(sources, key=lambda path: len(sources[path]), reverse=True)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as executor:
+        outcomes = executor.map(
+            analyse,
+            largest_first,
+            [sources[path] for path in largest_first],
+            [config.is_test_file(path) for path in largest_first],
+            chunksize=4,
+        )
+        by_path = dict(zip(largest_first, outcomes))
+    return {path: by_path[path] for path in sources}
+
+
+def analyse_file(
+    path: str,
+    source: bytes,
+    test_code: bool,
+    *,
+    project_modules: frozenset[str],
+    allowed: Sequence[AllowedPatch],
+) -> FileReport | Unreadable:
+    try:
+        if test_code and not mock_detection.may_contain_mock_data(source):
+            # analyse() skips such a file unparsed; a test file must parse.
+            parse(path, source)
+        return mock_detection.analyse(
+            source,
+            path,
+            project_modules=project_modules,
+            allowed_target=functools.partial(_reason_for, allowed=allowed),
+            test_code=test_code,
+        )
+    except NotPython as error:
+        return Unreadable(error.line, error.reason)
 
 
 def _added_lines(change_set: git.ChangeSet, scanned: Scan) -> dict[str, set[int]]:

@@ -102,10 +102,13 @@ class _Fixtures:
         returning them would. Records only compared with are expected values."""
         verdicts = []
         for cls in self.values.classes.values():
-            handed = _instance_arguments(cls)
-            for method in cls.body:
-                if not isinstance(method, FUNCTIONS) or method.name not in _SET_UPS:
-                    continue
+            set_ups = [
+                method
+                for method in cls.body
+                if isinstance(method, FUNCTIONS) and method.name in _SET_UPS
+            ]
+            handed = _instance_arguments(cls) if set_ups else frozenset()
+            for method in set_ups:
                 for node in own_nodes(method.body):
                     targets = (
                         [

@@ -576,6 +576,43 @@ def test_bad_input_gets_a_clear_message_never_a_traceback(repo, capsys, tmp_path
     ]
 
 
+def test_a_whole_tree_is_checked_file_by_file_as_a_small_change_is(repo, capsys):
+    # enough files to be analysed in worker processes
+    clean = {
+        f"tests/test_{number:03}.py": f"def test_{number}():\n    assert {number}\n"
+        for number in range(forbid_mock_data.PARALLEL_THRESHOLD)
+    }
+    stage(
+        {
+            **clean,
+            "app/client.py": "import mock\n\nclient = mock.Mock()\n",
+            "app/latin.py": b"import mock\nname = '\xff'\n",
+            "tests/test_broken.py": "def broken(:\n",
+            "tests/test_zz_mocked.py": "from unittest import mock\n\n\n"
+            "def test_one():\n    assert mock.Mock()\n",
+        }
+    )
+    commit("a tree")
+
+    code, output = run(capsys, "--all-files")
+
+    assert code == 1
+    lines = output.splitlines()
+    assert [line.split(": ")[0] for line in lines[:7]] == [
+        "tests/test_broken.py:1",
+        "app/client.py:1",
+        "app/client.py:3",
+        "tests/test_zz_mocked.py:1",
+        "tests/test_zz_mocked.py:5",
+        "app/latin.py",
+        "forbid-mock-data",
+    ], output
+    assert "cannot check this test file for mock data" in lines[0]
+    assert all(": mock-object: " in line for line in lines[1:5])
+    assert "note: not checked for mock data: cannot decode" in lines[5]
+    assert "5 finding(s) in all tracked files" in lines[6]
+
+
 def test_outside_a_repository_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
