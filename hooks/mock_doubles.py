@@ -176,12 +176,22 @@ def canned_class(
         # returned closure over the test's own variable (`lambda: not
         # changed`) is an answer the test flips by hand, whatever the base.
         return None
-    what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
     flags = sorted(set().union(*(reader.flags_set_by_hand for reader in readers)))
+    return _double(cls, judged, parts, flags)
+
+
+def _double(
+    cls: ast.ClassDef,
+    judged: list[ast.FunctionDef | ast.AsyncFunctionDef],
+    parts: list[str],
+    flags: list[str],
+) -> Double:
+    """The verdict on CLS, a double whose JUDGED methods only do PARTS
+    (through a closure over the test's FLAGS, when there are any)."""
+    what = " and ".join(_SHAPE_TEXT[shape] for shape in parts)
     if flags:
         shown_flags = ", ".join(f"`{flag}`" for flag in flags)
         what += f" (through a closure over the test's {shown_flags}, set by hand)"
-
     shown = ", ".join(f"`{method.name}`" for method in judged[:3])
     more = ", ..." if len(judged) > 3 else ""
     return Double(

@@ -112,26 +112,32 @@ class LineFacts:
         for statement in module.body:
             self._visit(statement, root)
         if test_code:
-            injections = (
+            for double in self._stand_ins_written_in_the_test(module, source):
+                self._findings.setdefault((double.line, double.rule), double)
+
+    def _stand_ins_written_in_the_test(
+        self, module: ast.Module, source: bytes
+    ) -> list[Finding]:
+        """What test code writes by hand to stand in for real code: code
+        patched by assignment, sys.modules entries, transport handlers,
+        doubles, the definitions of what is patched in."""
+        path, values = self.path, self.values
+        return [
+            *hand_patches(module, path, values, self.fixture_names, self._stand_ins),
+            *(
                 module_injections(module, path, values)
                 if b"sys.modules" in source
                 else []
-            )
-            for double in [
-                *hand_patches(
-                    module, path, values, self.fixture_names, self._stand_ins
-                ),
-                *injections,
-                *(
-                    transport_handlers(module, path, values)
-                    if b"MockTransport" in source
-                    else []
-                ),
-                *hand_written_doubles(module, path, values),
-                *self._stand_ins,
-                *assigned_from_mock_methods(module, path, self._mock_functions()),
-            ]:
-                self._findings.setdefault((double.line, double.rule), double)
+            ),
+            *(
+                transport_handlers(module, path, values)
+                if b"MockTransport" in source
+                else []
+            ),
+            *hand_written_doubles(module, path, values),
+            *self._stand_ins,
+            *assigned_from_mock_methods(module, path, self._mock_functions()),
+        ]
 
     def findings(self) -> list[Finding]:
         return list(self._findings.values())

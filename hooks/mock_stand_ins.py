@@ -379,66 +379,74 @@ def hand_patches(
     The definitions of what is patched in go to STAND_INS."""
     found = []
     for qualname, function in _definitions(module.body, MODULE_SCOPE):
-        if not isinstance(function, FUNCTIONS):
-            continue
-        assignments = [
-            node for node in _statements(function.body) if isinstance(node, ast.Assign)
-        ]
-        candidates = [
-            (node, target, value)
-            for node in assignments
-            for target, value in _assigned_pairs(node)
-            if _patched_attribute(target, {"self", "cls"})
-            and (
-                isinstance(value, (ast.Lambda, ast.Name))
-                or _makes_local_class(value, values, function)
+        if isinstance(function, FUNCTIONS):
+            found += _hand_patches_in(
+                function, qualname, path, values, set(fixture_names), stand_ins
             )
-        ]
-        if not candidates:
+    return found
+
+
+def _hand_patches_in(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualname: str,
+    path: str,
+    values: ModuleValues,
+    fixture_names: set[str],
+    stand_ins: list[Finding] | None,
+) -> list[Finding]:
+    """hand_patches() of one function of test code."""
+    assignments = [
+        node for node in _statements(function.body) if isinstance(node, ast.Assign)
+    ]
+    candidates = [
+        (node, target, value)
+        for node in assignments
+        for target, value in _assigned_pairs(node)
+        if _patched_attribute(target, {"self", "cls"})
+        and (
+            isinstance(value, (ast.Lambda, ast.Name))
+            or _makes_local_class(value, values, function)
+        )
+    ]
+    if not candidates:
+        return []
+    # Patching a mock's attribute is part of the mock, not code patched.
+    mocks = _mock_variables(assignments, values)
+    other_fixtures = {
+        argument.arg for argument in function.args.args if argument.arg in fixture_names
+    }
+    found = []
+    for node, target, value in candidates:
+        if (
+            isinstance(value, ast.Lambda)
+            and isinstance(value.body, ast.Name)
+            and value.body.id in other_fixtures
+        ):
+            continue  # judged by that fixture
+        attribute = target.attr if isinstance(target, ast.Attribute) else None
+        stub = _patched_attribute(target, mocks) and values.stub(
+            value, function, attribute
+        )
+        if not stub:
             continue
-        # Patching a mock's attribute is part of the mock, not code patched.
-        mocks = _mock_variables(assignments, values)
-        other_fixtures = {
-            argument.arg
-            for argument in function.args.args
-            if argument.arg in fixture_names
-        }
-        for node, target, value in candidates:
-            if (
-                isinstance(value, ast.Lambda)
-                and isinstance(value.body, ast.Name)
-                and value.body.id in other_fixtures
-            ):
-                continue  # judged by that fixture
-            attribute = target.attr if isinstance(target, ast.Attribute) else None
-            stub = _patched_attribute(target, mocks) and values.stub(
-                value, function, attribute
+        definition = patched_in_definition(
+            value, function, qualname, values, path, ast.unparse(target), node.lineno
+        )
+        if definition and stand_ins is not None:
+            stand_ins.append(definition)
+        found.append(
+            Finding(
+                path,
+                node.lineno,
+                MONKEYPATCH_STUB,
+                qualname,
+                f"`{ast.unparse(target)} = ...` replaces code with {stub}",
+                "let the real code run on real inputs; to change "
+                "configuration, set it (monkeypatch.setenv, a config "
+                "file in tmp_path)",
+                end_line=node.end_lineno or node.lineno,
             )
-            if stub:
-                definition = patched_in_definition(
-                    value,
-                    function,
-                    qualname,
-                    values,
-                    path,
-                    ast.unparse(target),
-                    node.lineno,
-                )
-                if definition and stand_ins is not None:
-                    stand_ins.append(definition)
-                found.append(
-                    Finding(
-                        path,
-                        node.lineno,
-                        MONKEYPATCH_STUB,
-                        qualname,
-                        f"`{ast.unparse(target)} = ...` replaces code with {stub}",
-                        "let the real code run on real inputs; to change "
-                        "configuration, set it (monkeypatch.setenv, a config "
-                        "file in tmp_path)",
-                        end_line=node.end_lineno or node.lineno,
-                    )
-                )
+        )
     return found
 
 
