@@ -41,9 +41,10 @@ GUIDELINE = (
 )
 # Larger files are generated, not written: reading them costs more than it finds.
 MAX_FILE_BYTES = 1_000_000
-# From this many Python files on (a whole tree), they are analysed in worker
-# processes, one per core.
-PARALLEL_THRESHOLD = 64
+# From this many Python files on, they are analysed in worker processes, one
+# per core (on trees of 46 and 60 files, click's and httpx's, as fast as in
+# one process; on SQLAlchemy's 686, a third faster).
+PARALLEL_THRESHOLD = 16
 
 
 @dataclass(frozen=True)
