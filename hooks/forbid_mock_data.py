@@ -135,24 +135,21 @@ def scan(change_set: git.ChangeSet, config: Config, baseline_path: str) -> Scan:
             )
             result.checked_paths.add(change.path)
     sources = change_set.read_after(python_changes)
-    outcomes = analyse_files(
-        {
-            path: source
-            for path, source in sources.items()
-            if len(source) <= MAX_FILE_BYTES
-        },
-        config,
-        own_modules,
-        allowed,
-    )
+    written = {
+        path: source
+        for path, source in sources.items()
+        if len(source) <= MAX_FILE_BYTES
+    }
+    outcomes = analyse_files(written, config, own_modules, allowed)
     for path, source in sources.items():
-        outcome = outcomes.get(path)
-        if outcome is None:
+        if path not in written:
             result.notes.append(
                 f"{path}: note: not checked for mock data: {len(source)} bytes is more "
                 f"than {MAX_FILE_BYTES}, the size of generated code, not written code"
             )
-        elif isinstance(outcome, FileReport):
+            continue
+        outcome = outcomes[path]
+        if isinstance(outcome, FileReport):
             result.reports[path] = outcome
             result.checked_paths.add(path)
         elif config.is_test_file(path):

@@ -62,7 +62,7 @@ def patched_in_definition(
         # Built by a decorator (attrs, dataclasses): the subject of the test,
         # a new version of a class, not a stand-in for a collaborator.
         return None
-    if only_if_idle and not values.does_no_work(definition):
+    if only_if_idle and not values.is_idle(definition):
         # A mock's patch handing out a class that works (an execution
         # context subclass overriding a hook) is judged at the patch.
         return None

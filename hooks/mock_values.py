@@ -205,7 +205,7 @@ class ModuleValues:
                 return f"an instance of the stand-in class `{value.func.id}`"
         return None
 
-    def does_no_work(self, definition: Function | ast.ClassDef) -> bool:
+    def is_idle(self, definition: Function | ast.ClassDef) -> bool:
         """A function that only returns fixed values or raises; a class that
         is a stub or a double, or has no method but `__init__` (an exception
         or marker type standing in for another)."""
